@@ -1,0 +1,91 @@
+"""`bank360`: the one command users type."""
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+class UsageError(Exception):
+    """A bad argument: reported on one line, exit status 2."""
+
+
+def business_date(text: str) -> np.datetime64:
+    try:
+        return np.datetime64(dt.datetime.strptime(text, "%Y%m%d").date(), "D")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYYMMDD") from None
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} must be between 0 and 1")
+    return value
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _simulate(args) -> int:
+    from .simulator import Options, simulate
+
+    truth = args.truth or args.raw.resolve().parent / "simulator_truth"
+    summary = simulate(Options(
+        raw=args.raw, truth=truth, customers=args.customers, start=args.start, days=args.days,
+        seed=args.seed, defect_rate=args.defect_rate, redeliver_rate=args.redeliver_rate,
+        late_rate=args.late_rate, unready=args.unready, progress=not args.quiet))
+    print(f"simulated {summary['persons']} customers, {summary['deliveries']} deliveries, "
+          f"{summary['defects']} defective records or files -> {args.raw} (truth: {truth})")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = OneLineParser(prog="bank360", description="bank360: the customer-360 warehouse")
+    commands = top.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    sim = commands.add_parser("simulate", help="write simulated source-system deliveries")
+    sim.add_argument("--raw", type=Path, required=True, help="landing zone to write into")
+    sim.add_argument("--customers", type=positive_int, required=True)
+    sim.add_argument("--start", type=business_date, required=True, help="first business date, YYYYMMDD")
+    sim.add_argument("--days", type=positive_int, required=True)
+    sim.add_argument("--seed", type=int, required=True)
+    sim.add_argument("--defect-rate", type=share, default=0.0)
+    sim.add_argument("--redeliver-rate", type=share, default=0.0)
+    sim.add_argument("--late-rate", type=share, default=0.0)
+    sim.add_argument("--unready", type=int, default=0, choices=range(0, 4), metavar="K",
+                     help="leave K deliveries of the last date without _READY (0-3)")
+    sim.add_argument("--truth", type=Path, help="where the ground truth goes (default: beside --raw)")
+    sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    sim.set_defaults(handler=_simulate)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (UsageError, ValueError, OSError) as exc:
+        print(f"bank360 {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
