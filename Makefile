@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 export DO_NOT_TRACK := 1
 
-.PHONY: run test bench lint
+.PHONY: run test bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +14,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# Main job on the embedded default: simulate a sample into raw/ when it is empty.
+# Main job on the embedded default (DuckDB under warehouse/): simulate a sample bank into
+# raw/ when it holds no deliveries, then load what is pending and build the warehouse.
 run: $(STAMP)
 	@if [ -z "$$(ls -A raw 2>/dev/null | grep -v README.md)" ]; then \
 		$(BIN)/bank360 simulate --raw raw --customers 2000 --start 20260125 --days 7 --seed 42; \
 	else echo "raw/ already holds deliveries: keeping them"; fi
+	$(BIN)/bank360 run --raw raw --warehouse warehouse
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -26,3 +28,4 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_simulate.py
+	$(BIN)/python benchmarks/bench_ingest.py

@@ -57,6 +57,17 @@ def _simulate(args) -> int:
     return 0
 
 
+def _run(args) -> int:
+    from . import runner
+
+    if not args.raw.is_dir():
+        raise UsageError(f"--raw {args.raw} is not a directory")
+    day = args.date.astype(object) if args.date is not None else None
+    summary = runner.run(args.raw, args.warehouse, date=day, everything=args.all, build=not args.load_only)
+    print(runner.report(summary))
+    return summary.exit_status()
+
+
 def parser() -> argparse.ArgumentParser:
     top = OneLineParser(prog="bank360", description="bank360: the customer-360 warehouse")
     commands = top.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -75,6 +86,18 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("--truth", type=Path, help="where the ground truth goes (default: beside --raw)")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
     sim.set_defaults(handler=_simulate)
+
+    run = commands.add_parser("run", help="load pending deliveries and build the warehouse")
+    run.add_argument("--raw", type=Path, default=Path("raw"), help="landing zone (default: raw)")
+    run.add_argument("--warehouse", type=Path, default=Path("warehouse"),
+                     help="warehouse directory (default: warehouse)")
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--date", type=business_date,
+                       help="reload every complete delivery of this business date, YYYYMMDD")
+    which.add_argument("--all", action="store_true", help="reload every complete delivery")
+    run.add_argument("--load-only", action="store_true",
+                     help="load deliveries into staging and audit Parquet, but do not rebuild the DuckDB file")
+    run.set_defaults(handler=_run)
     return top
 
 

@@ -1,0 +1,90 @@
+"""Ingestion assets: one asset per source feed, materialised a whole delivery at a time.
+
+A system's feeds are checked against each other (a record whose parent did
+not load is an orphan; one workbook carries both mortgage sheets), so each
+system's delivery is one multi-asset step producing every feed of that system
+for one business date. The step writes Parquet only, never the DuckDB file:
+steps of different systems and dates can run in parallel processes safely.
+"""
+
+import datetime as dt
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetSpec,
+    DailyPartitionsDefinition,
+    Failure,
+    MaterializeResult,
+    MonthlyPartitionsDefinition,
+    PartitionsDefinition,
+    multi_asset,
+)
+
+from .. import settings
+from ..ingest import SYSTEMS, feeds_of, ledger, load_delivery
+from ..resources import Landing
+
+DAILY = DailyPartitionsDefinition(start_date=settings.first_date(), end_offset=1)
+MONTHLY = MonthlyPartitionsDefinition(start_date=settings.first_date(), end_offset=1)
+
+
+def partitions_of(system: str) -> PartitionsDefinition:
+    """deposit, loan and card deliver every calendar day; mortgage once a month."""
+    return MONTHLY if system == "mortgage" else DAILY
+
+
+def folder_date(system: str, partition_key: str) -> dt.date:
+    """The business date of the delivery folder behind a partition (a month's last day for mortgage)."""
+    day = dt.date.fromisoformat(partition_key)
+    if system == "mortgage":
+        next_month = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return next_month - dt.timedelta(days=1)
+    return day
+
+
+def partition_key(system: str, business_date: dt.date) -> str:
+    return (business_date.replace(day=1) if system == "mortgage" else business_date).isoformat()
+
+
+def _delivery_asset(system: str):
+    specs = [AssetSpec(feed.table, group_name=f"{system}_ingestion", kinds={"parquet"},
+                       description=f"{system} {feed.name} ({feed.file}), typed and reconciled, one "
+                                   "partition per business date")
+             for feed in feeds_of(system)]
+    checks = [AssetCheckSpec("file_accepted", asset=feed.table,
+                             description="The file passed its manifest, control and column checks")
+              for feed in feeds_of(system)]
+
+    @multi_asset(name=f"{system}_delivery", specs=specs, check_specs=checks,
+                 partitions_def=partitions_of(system), can_subset=False)
+    def load(context: AssetExecutionContext, landing: Landing):
+        day = folder_date(system, context.partition_key)
+        folder = landing.raw / system / f"{day:%Y%m%d}"
+        if not (folder / "_READY").is_file():
+            raise Failure(f"{system} delivery for {day} is not complete: {folder} has no _READY "
+                          "(missing, late, or still being written)")
+        started = dt.datetime.now()
+        result = load_delivery(folder)
+        ledger.record(result, landing.warehouse, started)
+        for feed in result.feeds:
+            yield MaterializeResult(asset_key=feed.table_name, metadata={
+                "delivery": result.delivery, "file": feed.file, "status": feed.status,
+                "reason": feed.reason or "", "records_delivered": feed.delivered or 0,
+                "records_loaded": feed.loaded, "records_quarantined": feed.quarantined,
+                "control_sum": str(feed.control_sum) if feed.control_sum is not None else "",
+            })
+            yield AssetCheckResult(asset_key=feed.table_name, check_name="file_accepted",
+                                   passed=feed.status == "loaded", severity=AssetCheckSeverity.WARN,
+                                   metadata={"reason": feed.reason or "", "message": feed.message or ""})
+        context.log.info(f"{system} {day} delivery {result.delivery}: "
+                         f"{sum(f.loaded for f in result.feeds)} loaded, "
+                         f"{sum(f.quarantined for f in result.feeds)} quarantined, "
+                         f"{len(result.rejected)} files rejected")
+
+    return load
+
+
+delivery_assets = {system: _delivery_asset(system) for system in SYSTEMS}

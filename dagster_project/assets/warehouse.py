@@ -1,0 +1,50 @@
+"""The dbt project on DuckDB, as Dagster assets: the only writer of the DuckDB file.
+
+Every dbt model is an asset. The whole build runs in one step in the
+`bank360_duckdb_writer` pool, whose limit is one slot: however runs are
+launched and whatever executor runs them, two steps never write the DuckDB
+file at once.
+"""
+
+import os
+
+from dagster import AssetExecutionContext
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+from .. import settings
+from ..resources import Landing
+
+dbt_project = DbtProject(project_dir=settings.DBT_DIR, profiles_dir=settings.DBT_DIR)
+
+
+def _manifest_is_stale() -> bool:
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return True
+    sources = [settings.DBT_DIR / "dbt_project.yml", *settings.DBT_DIR.glob("models/**/*"),
+               *settings.DBT_DIR.glob("macros/**/*"), *settings.DBT_DIR.glob("seeds/**/*")]
+    return max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime
+
+
+def _parse() -> None:
+    """dbt parse, in this process: the asset graph is read from dbt's manifest."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.setdefault("DO_NOT_TRACK", "1")  # dbt's usage tracking hangs without network
+    args = ["parse", "--project-dir", str(settings.DBT_DIR), "--profiles-dir", str(settings.DBT_DIR), "--quiet"]
+    result = dbtRunner().invoke(args)
+    if not result.success:
+        raise RuntimeError(f"dbt parse of {settings.DBT_DIR} failed: {result.exception}")
+
+
+if _manifest_is_stale():
+    _parse()
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, pool=settings.DUCKDB_POOL)
+def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, landing: Landing):
+    # The dbt profile and project read the warehouse location from the environment:
+    # make it the one this run's resources name.
+    os.environ["BANK360_WAREHOUSE"] = str(landing.warehouse)
+    landing.warehouse.mkdir(parents=True, exist_ok=True)
+    yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,70 @@
+"""What starts runs: new complete deliveries, a daily safety net, and the build after a load."""
+
+import datetime as dt
+
+from dagster import (
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SensorEvaluationContext,
+    define_asset_job,
+    run_status_sensor,
+    schedule,
+    sensor,
+)
+
+from .assets.ingestion import delivery_assets, partition_key
+from .assets.warehouse import warehouse_models
+from .ingest import SYSTEMS, find_deliveries, ledger, read_manifest
+from .resources import Landing
+
+ingest_jobs = {
+    system: define_asset_job(f"ingest_{system}", selection=[asset])
+    for system, asset in delivery_assets.items()
+}
+warehouse_build = define_asset_job("warehouse_build", selection=[warehouse_models])
+
+
+@sensor(jobs=list(ingest_jobs.values()), minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.RUNNING)
+def new_deliveries(context: SensorEvaluationContext, landing: Landing):
+    """A run per complete delivery (folder with `_READY`) not yet committed; others are left alone."""
+    for folder in find_deliveries(landing.raw):
+        if ledger.is_committed(landing.warehouse, folder):
+            continue
+        delivery = read_manifest(folder.path).delivery
+        yield RunRequest(
+            job_name=ingest_jobs[folder.system].name,
+            partition_key=partition_key(folder.system, folder.business_date),
+            run_key=f"{folder.system}/{folder.business_date:%Y%m%d}/delivery_{delivery}",
+        )
+
+
+def _safety_net(system: str):
+    """At 06:00, load the previous business date (mortgage: the month just ended).
+
+    The sensor normally loaded it already (the run is then skipped by its run key
+    in the UI's history); if the delivery is still missing, the run fails and says so.
+    """
+    cron = "0 6 1 * *" if system == "mortgage" else "0 6 * * *"
+
+    @schedule(name=f"daily_{system}", cron_schedule=cron, job=ingest_jobs[system],
+              execution_timezone="Asia/Shanghai", required_resource_keys={"landing"})
+    def _schedule(context: ScheduleEvaluationContext):
+        yesterday = context.scheduled_execution_time.date() - dt.timedelta(days=1)
+        if not ledger.has_commit(context.resources.landing.warehouse, system, yesterday):
+            yield RunRequest(partition_key=partition_key(system, yesterday),
+                             run_key=f"{system}/{yesterday:%Y%m%d}/scheduled")
+
+    return _schedule
+
+
+schedules = [_safety_net(system) for system in SYSTEMS]
+
+
+@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=list(ingest_jobs.values()),
+                   request_job=warehouse_build, default_status=DefaultSensorStatus.RUNNING)
+def build_after_load(context):
+    """Rebuild the warehouse after every successful load (the pool serialises the builds)."""
+    return RunRequest(run_key=context.dagster_run.run_id)

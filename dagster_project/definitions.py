@@ -1,0 +1,22 @@
+"""The one Dagster `Definitions` of bank360: `dagster dev -m dagster_project.definitions`."""
+
+import sys
+from pathlib import Path
+
+from dagster import Definitions
+from dagster_dbt import DbtCliResource
+
+from .assets.ingestion import delivery_assets
+from .assets.warehouse import dbt_project, warehouse_models
+from .automation import build_after_load, ingest_jobs, new_deliveries, schedules, warehouse_build
+from .resources import default_landing
+
+defs = Definitions(
+    assets=[*delivery_assets.values(), warehouse_models],
+    jobs=[*ingest_jobs.values(), warehouse_build],
+    sensors=[new_deliveries, build_after_load],
+    schedules=schedules,
+    resources={"landing": default_landing(), "dbt": DbtCliResource(
+        # The dbt installed beside this Python, whether or not its environment is activated.
+        project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))},
+)

@@ -1,0 +1,113 @@
+"""The warehouse's record of loaded deliveries: staging files plus a commit log.
+
+Layout under the warehouse directory (all Parquet, written atomically):
+
+    staging/<feed table>/<YYYYMMDD>/delivery_<n>.parquet      loaded records
+    audit/quarantine/<system>/<YYYYMMDD>/delivery_<n>.parquet quarantined records
+    audit/file_loads/<system>/<YYYYMMDD>/delivery_<n>.parquet one row per file: the commit
+
+The file_loads file is written last: it is the commit. Readers take, for each
+system and date, the newest committed delivery and only its staging files.
+So a load killed half-way leaves nothing visible (its files are not
+committed), a rerun rewrites the same names, a redelivery (n+1) replaces the
+date as a whole, and a late delivery lands in its own date.
+"""
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .load import DeliveryResult, files_table, quarantine_table
+from .manifest import DeliveryFolder, read_manifest
+from .staging import write_table_atomic
+
+STAGING = Path("staging")
+QUARANTINE = Path("audit") / "quarantine"
+FILE_LOADS = Path("audit") / "file_loads"
+
+
+def _part(day: dt.date, delivery: int) -> Path:
+    return Path(f"{day:%Y%m%d}") / f"delivery_{delivery}.parquet"
+
+
+def commit_path(warehouse: Path, system: str, day: dt.date, delivery: int) -> Path:
+    return Path(warehouse) / FILE_LOADS / system / _part(day, delivery)
+
+
+def quarantine_path(warehouse: Path, system: str, day: dt.date, delivery: int) -> Path:
+    return Path(warehouse) / QUARANTINE / system / _part(day, delivery)
+
+
+def is_committed(warehouse: Path, folder: DeliveryFolder) -> bool:
+    """Has this exact delivery (the number its `_READY` announces) been committed?"""
+    try:
+        delivery = read_manifest(folder.path).delivery
+    except ValueError:
+        return False  # an unreadable manifest is loaded (and rejected) like any other delivery
+    return commit_path(warehouse, folder.system, folder.business_date, delivery).is_file()
+
+
+def has_commit(warehouse: Path, system: str, day: dt.date) -> bool:
+    """Has any delivery of this system and date been committed?"""
+    return any((Path(warehouse) / FILE_LOADS / system / f"{day:%Y%m%d}").glob("delivery_*.parquet"))
+
+
+def record(result: DeliveryResult, warehouse: Path, started: dt.datetime) -> pa.Table:
+    """Write a loaded delivery's staging and quarantine files, then commit it."""
+    warehouse = Path(warehouse)
+    part = _part(result.business_date, result.delivery)
+    for feed in result.feeds:
+        if feed.status == "loaded":
+            write_table_atomic(feed.table, warehouse / STAGING / feed.table_name / part)
+    write_table_atomic(quarantine_table(result),
+                       quarantine_path(warehouse, result.system, result.business_date, result.delivery))
+    loads = _with_audit_columns(files_table(result), result, started)
+    write_table_atomic(loads, commit_path(warehouse, result.system, result.business_date, result.delivery))
+    _drop_superseded(warehouse, result)
+    return loads
+
+
+def _with_audit_columns(loads: pa.Table, result: DeliveryResult, started: dt.datetime) -> pa.Table:
+    try:
+        listed = read_manifest(result.folder).files
+    except ValueError:
+        listed = {}
+    sha = [listed.get(name, (None, None))[1] for name in loads["file"].to_pylist()]
+    n = loads.num_rows
+    loads = loads.append_column("sha256", pa.array(sha, pa.string()))
+    loads = loads.append_column("started", pa.array([started] * n, pa.timestamp("us")))
+    return loads.append_column("finished", pa.array([dt.datetime.now()] * n, pa.timestamp("us")))
+
+
+def _drop_superseded(warehouse: Path, result: DeliveryResult) -> None:
+    """Older deliveries' staging files of the date: invisible already, now gone."""
+    folder = f"{result.business_date:%Y%m%d}"
+    for feed in result.feeds:
+        for old in (warehouse / STAGING / feed.table_name / folder).glob("delivery_*.parquet"):
+            if old.name != f"delivery_{result.delivery}.parquet":
+                old.unlink(missing_ok=True)
+
+
+def file_loads(warehouse: Path) -> pa.Table | None:
+    """Every committed file-load row (all deliveries), or None before the first load."""
+    files = sorted((Path(warehouse) / FILE_LOADS).glob("*/*/delivery_*.parquet"))
+    return pa.concat_tables([pq.read_table(f) for f in files]) if files else None
+
+
+def newest_commits(warehouse: Path) -> dict[tuple[str, str], int]:
+    """(system, YYYYMMDD) -> the newest committed delivery number: what readers see."""
+    newest: dict[tuple[str, str], int] = {}
+    for commit in (Path(warehouse) / FILE_LOADS).glob("*/*/delivery_*.parquet"):
+        key = (commit.parent.parent.name, commit.parent.name)
+        newest[key] = max(newest.get(key, 0), int(commit.stem.removeprefix("delivery_")))
+    return newest
+
+
+def visible(warehouse: Path, system: str, table_name: str) -> pa.Table | None:
+    """A feed's staging rows as readers see them: only the newest committed delivery of each date."""
+    files = [Path(warehouse) / STAGING / table_name / day / f"delivery_{n}.parquet"
+             for (s, day), n in sorted(newest_commits(warehouse).items()) if s == system]
+    tables = [pq.read_table(f) for f in files if f.exists()]
+    return pa.concat_tables(tables) if tables else None

@@ -1,0 +1,134 @@
+"""`bank360 run`: materialise what is pending, in-process, and say what happened.
+
+Each delivery is loaded by a real Dagster run of its system's ingestion job
+(one partition), then one run of the warehouse build writes the DuckDB file.
+Runs go one after another in this process, recorded in the Dagster instance
+under `<warehouse>/dagster`, so the UI shows their history.
+"""
+
+import datetime as dt
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from .ingest import find_deliveries, ledger, pending_folders, read_manifest
+from .ingest.manifest import DeliveryFolder
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the summary says what matters
+DAGSTER_YAML = """\
+# Written by bank360: the DuckDB file has one writer at a time.
+concurrency:
+  pools:
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+@dataclass
+class Summary:
+    loads: list = field(default_factory=list)  # file_loads rows of the deliveries this run loaded
+    reasons: Counter = field(default_factory=Counter)  # quarantined records by reason
+    failed_runs: list[str] = field(default_factory=list)
+    unready: list[Path] = field(default_factory=list)
+    warehouse: Path | None = None
+
+    @property
+    def rejected(self) -> list[dict]:
+        return [row for row in self.loads if row["status"] == "rejected"]
+
+    def exit_status(self) -> int:
+        return 1 if self.rejected or self.failed_runs else 0
+
+
+def instance_for(warehouse: Path):
+    """The Dagster instance recording bank360's runs: $DAGSTER_HOME, or <warehouse>/dagster."""
+    from dagster import DagsterInstance
+
+    if os.environ.get("DAGSTER_HOME"):
+        return DagsterInstance.get()
+    home = warehouse.resolve() / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    return DagsterInstance.from_config(str(home))
+
+
+def select(raw: Path, warehouse: Path, date: dt.date | None, everything: bool) -> list[DeliveryFolder]:
+    """Complete deliveries to load: pending ones, or all of a date, or all of them."""
+    folders = find_deliveries(raw)
+    if everything:
+        return folders
+    if date is not None:
+        # A month's mortgage delivery is dated its last day: --date of that day reloads it too.
+        return [f for f in folders if f.business_date == date]
+    return [f for f in folders if not ledger.is_committed(warehouse, f)]
+
+
+def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: bool = False,
+        build: bool = True) -> Summary:
+    """Load the selected deliveries, then (unless told not to) rebuild the warehouse if anything changed."""
+    from .assets.ingestion import partition_key
+    from .definitions import defs
+    from .resources import Landing
+
+    raw, warehouse = raw.resolve(), warehouse.resolve()
+    resources = {"landing": Landing(raw_dir=str(raw), warehouse_dir=str(warehouse))}
+    summary = Summary(unready=pending_folders(raw), warehouse=warehouse)
+    with instance_for(warehouse) as instance:
+        for folder in select(raw, warehouse, date, everything):
+            job = defs.resolve_job_def(f"ingest_{folder.system}")
+            result = job.execute_in_process(
+                partition_key=partition_key(folder.system, folder.business_date), instance=instance,
+                resources=resources, raise_on_error=False, run_config=QUIET)
+            if not result.success:
+                summary.failed_runs.append(f"{folder.system} {folder.business_date}: run {result.run_id} failed")
+                continue
+            _collect(summary, warehouse, folder)
+        stale = summary.loads or not (warehouse / "bank360.duckdb").exists()
+        if build and stale and ledger.file_loads(warehouse) is not None:
+            build = defs.resolve_job_def("warehouse_build").execute_in_process(
+                instance=instance, resources=resources, raise_on_error=False, run_config=QUIET)
+            if not build.success:
+                summary.failed_runs.append(f"warehouse build: run {build.run_id} failed")
+    return summary
+
+
+def _collect(summary: Summary, warehouse: Path, folder: DeliveryFolder) -> None:
+    delivery = read_manifest(folder.path).delivery
+    commit = ledger.commit_path(warehouse, folder.system, folder.business_date, delivery)
+    summary.loads += pq.read_table(commit).to_pylist()
+    quarantine = ledger.quarantine_path(warehouse, folder.system, folder.business_date, delivery)
+    if quarantine.exists():
+        summary.reasons.update(pq.read_table(quarantine, columns=["reason"])["reason"].to_pylist())
+
+
+def report(summary: Summary) -> str:
+    loads = summary.loads
+    deliveries = {(r["system"], r["business_date"], r["delivery"]) for r in loads}
+    loaded = [r for r in loads if r["status"] == "loaded"]
+    lines = [
+        f"deliveries loaded: {len(deliveries)}",
+        f"files: {len(loaded)} loaded, {len(summary.rejected)} rejected",
+        f"records: {sum(r['records_loaded'] for r in loaded):,} loaded, "
+        f"{sum(r['records_quarantined'] for r in loaded):,} quarantined",
+    ]
+    if summary.reasons:
+        lines.append("quarantined by reason: " + ", ".join(
+            f"{reason} {count:,}" for reason, count in summary.reasons.most_common()))
+    for row in summary.rejected:
+        lines.append(f"REJECTED {row['system']} {row['business_date']} delivery {row['delivery']} "
+                     f"{row['file']}: {row['reason']}: {row['message']}")
+    for row in loads:
+        if row["drift"]:
+            lines.append(f"drift (tolerated) {row['system']} {row['business_date']} {row['file']}: {row['drift']}")
+    for folder in summary.unready:
+        lines.append(f"still being written (no _READY), left alone: {folder}")
+    for failure in summary.failed_runs:
+        lines.append(f"FAILED {failure}")
+    if summary.warehouse is not None:
+        lines.append(f"warehouse: {summary.warehouse / 'bank360.duckdb'} (audit.file_loads, audit.quarantine)")
+    return "\n".join(lines)

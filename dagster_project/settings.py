@@ -1,0 +1,28 @@
+"""Where bank360 reads and writes, from the environment, with the embedded defaults.
+
+BANK360_RAW        the landing zone (default: raw/ in the working directory)
+BANK360_WAREHOUSE  the warehouse directory (default: warehouse/); the DuckDB file is
+                   <warehouse>/bank360.duckdb
+BANK360_FIRST_DATE the first business date the partitions cover (default 2020-01-01)
+"""
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DBT_DIR = PROJECT_DIR / "dbt"
+DUCKDB_FILE = "bank360.duckdb"
+# Every step that writes the DuckDB file runs in this Dagster pool, limited to one slot.
+DUCKDB_POOL = "bank360_duckdb_writer"
+
+
+def raw_dir() -> Path:
+    return Path(os.environ.get("BANK360_RAW", "raw")).resolve()
+
+
+def warehouse_dir() -> Path:
+    return Path(os.environ.get("BANK360_WAREHOUSE", "warehouse")).resolve()
+
+
+def first_date() -> str:
+    return os.environ.get("BANK360_FIRST_DATE", "2020-01-01")
