@@ -1,0 +1,1 @@
+"""Dagster assets: ingestion per source feed, and the dbt warehouse."""
