@@ -226,3 +226,26 @@ def test_only_the_dbt_step_writes_duckdb_and_its_pool_has_one_slot(replayed):
     assert pools["deposit_delivery"] is None  # ingestion writes Parquet only
     with runner.instance_for(warehouse) as instance:
         assert instance.event_log_storage.get_concurrency_info(DUCKDB_POOL).limit == 1
+
+
+def test_daily_schedule_asks_for_yesterday_only_when_it_is_not_loaded(replayed, tmp_path):
+    from dagster import build_schedule_context
+
+    from dagster_project.automation import schedules
+    from dagster_project.definitions import defs
+
+    raw, warehouse, _ = replayed
+    by_name = {s.name: s for s in schedules}
+
+    def requests(name: str, at: dt.datetime, where: Path) -> list:
+        landing = Landing(raw_dir=str(raw), warehouse_dir=str(where))
+        context = build_schedule_context(resources={"landing": landing}, scheduled_execution_time=at,
+                                         repository_def=defs.get_repository_def())
+        return list(by_name[name].evaluate_tick(context).run_requests or [])
+
+    morning = dt.datetime(2026, 1, 31, 6)
+    assert requests("daily_deposit", morning, warehouse) == []  # 30 January is loaded
+    missing = requests("daily_deposit", morning, tmp_path / "empty")
+    assert [r.partition_key for r in missing] == ["2026-01-30"]
+    monthly = requests("daily_mortgage", dt.datetime(2026, 2, 1, 6), tmp_path / "empty")
+    assert [r.partition_key for r in monthly] == ["2026-01-01"]
