@@ -89,7 +89,7 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
                 continue
             _collect(summary, warehouse, folder)
         stale = summary.loads or not (warehouse / "bank360.duckdb").exists()
-        if build and stale and ledger.file_loads(warehouse) is not None:
+        if build and stale and ledger.newest_commits(warehouse):
             build = defs.resolve_job_def("warehouse_build").execute_in_process(
                 instance=instance, resources=resources, raise_on_error=False, run_config=QUIET)
             if not build.success:

@@ -90,12 +90,6 @@ def _drop_superseded(warehouse: Path, result: DeliveryResult) -> None:
                 old.unlink(missing_ok=True)
 
 
-def file_loads(warehouse: Path) -> pa.Table | None:
-    """Every committed file-load row (all deliveries), or None before the first load."""
-    files = sorted((Path(warehouse) / FILE_LOADS).glob("*/*/delivery_*.parquet"))
-    return pa.concat_tables([pq.read_table(f) for f in files]) if files else None
-
-
 def newest_commits(warehouse: Path) -> dict[tuple[str, str], int]:
     """(system, YYYYMMDD) -> the newest committed delivery number: what readers see."""
     newest: dict[tuple[str, str], int] = {}
