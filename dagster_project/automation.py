@@ -16,7 +16,7 @@ from dagster import (
 
 from .assets.ingestion import delivery_assets, partition_key
 from .assets.warehouse import warehouse_models
-from .ingest import SYSTEMS, find_deliveries, ledger, read_manifest
+from .ingest import SYSTEMS, find_deliveries, ledger
 from .resources import Landing
 
 ingest_jobs = {
@@ -31,9 +31,9 @@ warehouse_build = define_asset_job("warehouse_build", selection=[warehouse_model
 def new_deliveries(context: SensorEvaluationContext, landing: Landing):
     """A run per complete delivery (folder with `_READY`) not yet committed; others are left alone."""
     for folder in find_deliveries(landing.raw):
-        if ledger.is_committed(landing.warehouse, folder):
+        delivery = ledger.announced_delivery(folder)
+        if ledger.commit_path(landing.warehouse, folder.system, folder.business_date, delivery).is_file():
             continue
-        delivery = read_manifest(folder.path).delivery
         yield RunRequest(
             job_name=ingest_jobs[folder.system].name,
             partition_key=partition_key(folder.system, folder.business_date),

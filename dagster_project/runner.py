@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from .ingest import find_deliveries, ledger, pending_folders, read_manifest
+from .ingest import find_deliveries, ledger, pending_folders
 from .ingest.manifest import DeliveryFolder
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the summary says what matters
@@ -98,7 +98,7 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
 
 
 def _collect(summary: Summary, warehouse: Path, folder: DeliveryFolder) -> None:
-    delivery = read_manifest(folder.path).delivery
+    delivery = ledger.announced_delivery(folder)
     commit = ledger.commit_path(warehouse, folder.system, folder.business_date, delivery)
     summary.loads += pq.read_table(commit).to_pylist()
     quarantine = ledger.quarantine_path(warehouse, folder.system, folder.business_date, delivery)

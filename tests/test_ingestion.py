@@ -249,3 +249,16 @@ def test_daily_schedule_asks_for_yesterday_only_when_it_is_not_loaded(replayed, 
     assert [r.partition_key for r in missing] == ["2026-01-30"]
     monthly = requests("daily_mortgage", dt.datetime(2026, 2, 1, 6), tmp_path / "empty")
     assert [r.partition_key for r in monthly] == ["2026-01-01"]
+
+
+def test_unreadable_manifest_is_rejected_once_and_not_requested_again(messy_bank, tmp_path):
+    source_raw, _ = messy_bank
+    raw, warehouse = tmp_path / "raw", tmp_path / "warehouse"
+    folder = raw / "deposit" / "20260130"
+    shutil.copytree(source_raw / "deposit" / "20260130", folder)
+    (folder / "_READY").write_text("this is not a manifest\n", encoding="utf-8")
+    first = runner.run(raw, warehouse, build=False)
+    assert {r["reason"] for r in first.rejected} == {"BAD_MANIFEST"} and first.exit_status() == 1
+    landing = Landing(raw_dir=str(raw), warehouse_dir=str(warehouse))
+    assert list(new_deliveries(build_sensor_context(resources={"landing": landing}))) == []
+    assert runner.run(raw, warehouse, build=False).loads == []

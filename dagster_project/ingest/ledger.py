@@ -40,13 +40,17 @@ def quarantine_path(warehouse: Path, system: str, day: dt.date, delivery: int) -
     return Path(warehouse) / QUARANTINE / system / _part(day, delivery)
 
 
+def announced_delivery(folder: DeliveryFolder) -> int:
+    """The delivery number `_READY` announces; 0 for an unreadable manifest, as the load records it."""
+    try:
+        return read_manifest(folder.path).delivery
+    except ValueError:
+        return 0
+
+
 def is_committed(warehouse: Path, folder: DeliveryFolder) -> bool:
     """Has this exact delivery (the number its `_READY` announces) been committed?"""
-    try:
-        delivery = read_manifest(folder.path).delivery
-    except ValueError:
-        return False  # an unreadable manifest is loaded (and rejected) like any other delivery
-    return commit_path(warehouse, folder.system, folder.business_date, delivery).is_file()
+    return commit_path(warehouse, folder.system, folder.business_date, announced_delivery(folder)).is_file()
 
 
 def has_commit(warehouse: Path, system: str, day: dt.date) -> bool:
