@@ -56,3 +56,13 @@ def raw_size_mb(raw: Path) -> float:
 
 def machine() -> str:
     return f"{dt.date.today()} | {platform.machine()}, {os.cpu_count()} cores"
+
+
+def staging_scan_seconds(warehouse: Path) -> float:
+    """Read every loaded staging file once with DuckDB, every column: the floor of a build."""
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    start = time.perf_counter()
+    for table in sorted(p for p in (warehouse / "staging").iterdir() if p.is_dir()):
+        con.execute(f"SELECT * FROM read_parquet('{table}/*/*.parquet', union_by_name = true)").fetch_arrow_table()
+    return time.perf_counter() - start

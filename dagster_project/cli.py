@@ -63,9 +63,21 @@ def _run(args) -> int:
     if not args.raw.is_dir():
         raise UsageError(f"--raw {args.raw} is not a directory")
     day = args.date.astype(object) if args.date is not None else None
-    summary = runner.run(args.raw, args.warehouse, date=day, everything=args.all, build=not args.load_only)
+    summary = runner.run(args.raw, args.warehouse, date=day, everything=args.all, build=not args.load_only,
+                         load=not args.build_only)
     print(runner.report(summary))
     return summary.exit_status()
+
+
+def _customer(args) -> int:
+    from .customer_lookup import lookup
+
+    try:
+        print(lookup(args.warehouse, args.code))
+    except LookupError as exc:
+        print(f"bank360 customer: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -95,9 +107,19 @@ def parser() -> argparse.ArgumentParser:
     which.add_argument("--date", type=business_date,
                        help="reload every complete delivery of this business date, YYYYMMDD")
     which.add_argument("--all", action="store_true", help="reload every complete delivery")
-    run.add_argument("--load-only", action="store_true",
-                     help="load deliveries into staging and audit Parquet, but do not rebuild the DuckDB file")
+    stage = run.add_mutually_exclusive_group()
+    stage.add_argument("--load-only", action="store_true",
+                       help="load deliveries into staging and audit Parquet, but do not rebuild the DuckDB file")
+    stage.add_argument("--build-only", action="store_true",
+                       help="rebuild the DuckDB file from what is loaded, without loading anything")
     run.set_defaults(handler=_run)
+
+    customer = commands.add_parser("customer", help="show the whole customer behind any customer code")
+    customer.add_argument("code", help="customer number, source customer id, account or contract number, "
+                                       "or identity number")
+    customer.add_argument("--warehouse", type=Path, default=Path("warehouse"),
+                          help="warehouse directory (default: warehouse)")
+    customer.set_defaults(handler=_customer)
     return top
 
 

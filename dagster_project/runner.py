@@ -69,8 +69,11 @@ def select(raw: Path, warehouse: Path, date: dt.date | None, everything: bool) -
 
 
 def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: bool = False,
-        build: bool = True) -> Summary:
-    """Load the selected deliveries, then (unless told not to) rebuild the warehouse if anything changed."""
+        build: bool = True, load: bool = True) -> Summary:
+    """Load the selected deliveries, then (unless told not to) rebuild the warehouse if anything changed.
+
+    load=False only builds, whether or not anything changed (after a change of a seed, say).
+    """
     from .assets.ingestion import partition_key
     from .definitions import defs
     from .resources import Landing
@@ -79,7 +82,7 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
     resources = {"landing": Landing(raw_dir=str(raw), warehouse_dir=str(warehouse))}
     summary = Summary(unready=pending_folders(raw), warehouse=warehouse)
     with instance_for(warehouse) as instance:
-        for folder in select(raw, warehouse, date, everything):
+        for folder in select(raw, warehouse, date, everything) if load else []:
             job = defs.resolve_job_def(f"ingest_{folder.system}")
             result = job.execute_in_process(
                 partition_key=partition_key(folder.system, folder.business_date), instance=instance,
@@ -88,7 +91,7 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
                 summary.failed_runs.append(f"{folder.system} {folder.business_date}: run {result.run_id} failed")
                 continue
             _collect(summary, warehouse, folder)
-        stale = summary.loads or not (warehouse / "bank360.duckdb").exists()
+        stale = summary.loads or not load or not (warehouse / "bank360.duckdb").exists()
         if build and stale and ledger.newest_commits(warehouse):
             build = defs.resolve_job_def("warehouse_build").execute_in_process(
                 instance=instance, resources=resources, raise_on_error=False, run_config=QUIET)
@@ -130,5 +133,6 @@ def report(summary: Summary) -> str:
     for failure in summary.failed_runs:
         lines.append(f"FAILED {failure}")
     if summary.warehouse is not None:
-        lines.append(f"warehouse: {summary.warehouse / 'bank360.duckdb'} (audit.file_loads, audit.quarantine)")
+        lines.append(f"warehouse: {summary.warehouse / 'bank360.duckdb'} (marts.customer_360, marts.customer_xref, "
+                     "marts.dim_*, marts.fct_*, audit.file_loads, audit.quarantine)")
     return "\n".join(lines)

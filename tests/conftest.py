@@ -1,10 +1,14 @@
 """Shared fixtures: simulated banks written by the real simulator into temporary folders."""
 
 import os
+import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
-from simbank import simulate
+from simbank import arrivals, arrived_folder, simulate
+
+from dagster_project import runner
 
 os.environ.setdefault("DO_NOT_TRACK", "1")  # dbt's usage tracking hangs without a network
 
@@ -17,3 +21,46 @@ def messy_bank(tmp_path_factory) -> tuple[Path, Path]:
              "--seed", "11", "--defect-rate", "0.02", "--redeliver-rate", "0.3", "--late-rate", "0.3",
              "--unready", "1")
     return root / "raw", root / "truth"
+
+
+def xref_of(warehouse: Path) -> dict[tuple[str, str], str]:
+    """(source_system, source_customer_id) -> customer_id, as the warehouse says now."""
+    with duckdb.connect(str(warehouse / "bank360.duckdb"), read_only=True) as con:
+        rows = con.execute("select source_system, source_customer_id, customer_id from marts.customer_xref").fetchall()
+    return {(system, source_id): customer for system, source_id, customer in rows}
+
+
+@pytest.fixture(scope="session")
+def replayed(messy_bank, tmp_path_factory):
+    """Deliveries arrive one by one, as a landing zone receives them; `bank360 run` loads what is
+    pending after each arrival, and builds the warehouse after a third of them, two thirds, and
+    all (late deliveries and redeliveries then meet incremental builds).
+    Returns raw, warehouse, run summaries, and the customer_xref after each build."""
+    source_raw, truth = messy_bank
+    root = tmp_path_factory.mktemp("replayed")
+    raw, warehouse = root / "raw", root / "warehouse"
+    summaries, xrefs = [], []
+    order = arrivals(truth)
+    builds = {len(order) // 3, 2 * len(order) // 3, len(order) - 1}
+    for index, row in enumerate(order):
+        target = raw / row["system"] / f"{row['business_date']:%Y%m%d}"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(arrived_folder(source_raw, truth, row), target)
+        summaries.append(runner.run(raw, warehouse, build=index in builds))
+        if index in builds:
+            xrefs.append(xref_of(warehouse))
+    # The folder still being written arrives too, without its _READY.
+    for folder in source_raw.glob("*/*"):
+        if not (folder / "_READY").exists():
+            shutil.copytree(folder, raw / folder.parent.name / folder.name)
+    summaries.append(runner.run(raw, warehouse))
+    return raw, warehouse, summaries, xrefs
+
+
+@pytest.fixture(scope="session")
+def built_bank(messy_bank, tmp_path_factory) -> Path:
+    """The same final deliveries, loaded and built once, in business-date order."""
+    source_raw, _ = messy_bank
+    warehouse = tmp_path_factory.mktemp("built_bank") / "warehouse"
+    runner.run(source_raw, warehouse)
+    return warehouse

@@ -16,23 +16,13 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
-import pytest
 from dagster import build_sensor_context
-from simbank import simulate
+from simbank import arrivals, simulate
 
 from dagster_project import runner
 from dagster_project.automation import new_deliveries
 from dagster_project.ingest import FEEDS, ledger
 from dagster_project.resources import Landing
-
-
-def _arrivals(truth: Path) -> list[dict]:
-    rows = pq.read_table(truth / "deliveries.parquet").to_pylist()
-    return sorted((r for r in rows if r["state"] != "unready"), key=lambda r: r["arrival_seq"])
-
-
-def _source_folder(raw: Path, truth: Path, row: dict) -> Path:
-    return (truth if row["state"] == "superseded" else raw) / row["path"]
 
 
 def _visible_state(warehouse: Path) -> dict[str, list]:
@@ -50,41 +40,12 @@ def _query(warehouse: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-@pytest.fixture(scope="module")
-def replayed(messy_bank, tmp_path_factory):
-    """Deliveries arrive one by one; `bank360 run` loads what is pending after each arrival."""
-    source_raw, truth = messy_bank
-    root = tmp_path_factory.mktemp("replayed")
-    raw, warehouse = root / "raw", root / "warehouse"
-    summaries = []
-    for row in _arrivals(truth):
-        target = raw / row["system"] / f"{row['business_date']:%Y%m%d}"
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(_source_folder(source_raw, truth, row), target)
-        summaries.append(runner.run(raw, warehouse, build=False))
-    # The folder still being written arrives too, without its _READY.
-    for folder in source_raw.glob("*/*"):
-        if not (folder / "_READY").exists():
-            shutil.copytree(folder, raw / folder.parent.name / folder.name)
-    summaries.append(runner.run(raw, warehouse))
-    return raw, warehouse, summaries
-
-
-@pytest.fixture(scope="module")
-def in_order(messy_bank, tmp_path_factory):
-    """The same final deliveries, loaded once, in business-date order."""
-    source_raw, _ = messy_bank
-    warehouse = tmp_path_factory.mktemp("in_order") / "warehouse"
-    runner.run(source_raw, warehouse)
-    return warehouse
-
-
 def test_every_delivery_was_loaded_and_each_file_reconciles(replayed, messy_bank):
-    _, warehouse, summaries = replayed
+    _, warehouse, summaries, _ = replayed
     _, truth = messy_bank
     loaded = {(s, d, n) for s, d, n in _query(warehouse, "select distinct system, business_date, delivery "
                                                          "from audit.file_loads")}
-    assert loaded == {(r["system"], r["business_date"], r["delivery"]) for r in _arrivals(truth)}
+    assert loaded == {(r["system"], r["business_date"], r["delivery"]) for r in arrivals(truth)}
     unbalanced = _query(warehouse, "select file, business_date from audit.file_loads where status = 'loaded' "
                                    "and records_delivered <> records_loaded + records_quarantined")
     assert unbalanced == []
@@ -98,7 +59,7 @@ def test_every_delivery_was_loaded_and_each_file_reconciles(replayed, messy_bank
 
 
 def test_quarantine_matches_truth_record_by_record(replayed, messy_bank):
-    _, warehouse, _ = replayed
+    _, warehouse, _, _ = replayed
     _, truth = messy_bank
     expected = {(d["system"], d["business_date"], d["delivery"], d["file"], d["record_no"], d["defect"])
                 for d in pq.read_table(truth / "defects.parquet").to_pylist()
@@ -113,7 +74,7 @@ def test_quarantine_matches_truth_record_by_record(replayed, messy_bank):
 
 
 def test_rejected_and_tolerated_files_match_truth(replayed, messy_bank):
-    _, warehouse, summaries = replayed
+    _, warehouse, summaries, _ = replayed
     _, truth = messy_bank
     defects = [d for d in pq.read_table(truth / "defects.parquet").to_pylist() if d["level"] == "file"]
     expected = {(d["system"], d["business_date"], d["delivery"], d["feed"], d["defect"])
@@ -131,17 +92,17 @@ def test_rejected_and_tolerated_files_match_truth(replayed, messy_bank):
     assert any(s.rejected for s in summaries) and all(s.exit_status() == 1 for s in summaries if s.rejected)
 
 
-def test_replay_ends_in_the_state_of_a_single_in_order_load(replayed, in_order):
-    _, warehouse, _ = replayed
-    assert _visible_state(warehouse) == _visible_state(in_order)
+def test_replay_ends_in_the_state_of_a_single_in_order_load(replayed, built_bank):
+    _, warehouse, _, _ = replayed
+    assert _visible_state(warehouse) == _visible_state(built_bank)
     newest = "select system, business_date, delivery, file, record_no, reason from audit.quarantine " \
              "where (system, business_date, delivery) in (select system, business_date, max(delivery) " \
              "from audit.file_loads group by all)"
-    assert sorted(_query(warehouse, newest)) == sorted(_query(in_order, newest))
+    assert sorted(_query(warehouse, newest)) == sorted(_query(built_bank, newest))
 
 
 def test_rerunning_everything_changes_nothing(replayed, tmp_path):
-    raw, warehouse, _ = replayed
+    raw, warehouse, _, _ = replayed
     copy = tmp_path / "warehouse"
     shutil.copytree(warehouse, copy)
     before_rows = _query(copy, "select count(*) from audit.file_loads")
@@ -155,7 +116,7 @@ def test_rerunning_everything_changes_nothing(replayed, tmp_path):
 
 
 def test_folder_without_ready_is_never_loaded_or_requested(replayed):
-    raw, warehouse, summaries = replayed
+    raw, warehouse, summaries, _ = replayed
     unready = [f for f in raw.glob("*/*") if not (f / "_READY").exists()]
     assert len(unready) == 1 and unready[0] in summaries[-1].unready
     system, day = unready[0].parent.name, dt.datetime.strptime(unready[0].name, "%Y%m%d").date()
@@ -219,7 +180,7 @@ def test_only_the_dbt_step_writes_duckdb_and_its_pool_has_one_slot(replayed):
     from dagster_project.definitions import defs
     from dagster_project.settings import DUCKDB_POOL
 
-    _, warehouse, _ = replayed
+    _, warehouse, _, _ = replayed
     pools = {node.name: node.pool for job in ("ingest_deposit", "warehouse_build")
              for node in defs.resolve_job_def(job).graph.node_defs}
     assert pools[warehouse_models.op.name] == DUCKDB_POOL
@@ -234,7 +195,7 @@ def test_daily_schedule_asks_for_yesterday_only_when_it_is_not_loaded(replayed, 
     from dagster_project.automation import schedules
     from dagster_project.definitions import defs
 
-    raw, warehouse, _ = replayed
+    raw, warehouse, _, _ = replayed
     by_name = {s.name: s for s in schedules}
 
     def requests(name: str, at: dt.datetime, where: Path) -> list:

@@ -12,6 +12,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from .. import settings
+from ..ingest import ledger
 from ..resources import Landing
 
 dbt_project = DbtProject(project_dir=settings.DBT_DIR, profiles_dir=settings.DBT_DIR)
@@ -47,4 +48,5 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, landin
     # make it the one this run's resources name.
     os.environ["BANK360_WAREHOUSE"] = str(landing.warehouse)
     landing.warehouse.mkdir(parents=True, exist_ok=True)
+    ledger.write_schema_anchors(landing.warehouse)
     yield from dbt.cli(["build"], context=context).stream()

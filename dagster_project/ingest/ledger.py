@@ -94,6 +94,20 @@ def _drop_superseded(warehouse: Path, result: DeliveryResult) -> None:
                 old.unlink(missing_ok=True)
 
 
+def write_schema_anchors(warehouse: Path) -> None:
+    """An empty, typed file per feed (date 00000000, delivery 0: never committed).
+
+    The models read every feed with one glob; a feed nothing has delivered yet (the
+    month's mortgage workbook) then still has a schema, and yields no rows.
+    """
+    from .feeds import FEEDS
+
+    for spec in FEEDS:
+        anchor = Path(warehouse) / STAGING / spec.table / "00000000" / "delivery_0.parquet"
+        if not anchor.exists():
+            write_table_atomic(spec.loaded_schema().empty_table(), anchor)
+
+
 def newest_commits(warehouse: Path) -> dict[tuple[str, str], int]:
     """(system, YYYYMMDD) -> the newest committed delivery number: what readers see."""
     newest: dict[tuple[str, str], int] = {}

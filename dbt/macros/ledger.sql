@@ -22,3 +22,22 @@
 {% macro spark__parquet_scan(path) -%}
     parquet.`{{ path }}`
 {%- endmacro %}
+
+{#- A feed's loaded rows as readers may see them: for each business date only the
+    newest committed delivery (the rule of ledger.visible). A load killed before its
+    commit, or a delivery superseded by a redelivery, contributes nothing. -#}
+{% macro committed_feed(feed_table, system) -%}
+    {#- Declares the lineage (dbt docs, and Dagster's ingestion asset upstream of this model);
+        the rows themselves are read from the Parquet, which every engine can scan. -#}
+    {%- set _lineage = source('ingested', feed_table) -%}
+    select staged.*
+    from {{ parquet_scan(ledger_glob(feed_table)) }} as staged
+    inner join (
+        select business_date, max(delivery) as delivery
+        from {{ ref('file_loads') }}
+        where system = '{{ system }}'
+        group by business_date
+    ) as newest
+        on staged.business_date = newest.business_date
+        and staged.delivery = newest.delivery
+{%- endmacro %}
