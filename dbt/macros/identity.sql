@@ -31,7 +31,7 @@
     int_customer_record_versions recomputes them (its first/last seen cannot forget a date). -#}
 {% macro redelivered_systems() -%}
     {%- if not (execute and is_incremental()) -%}{{ return([]) }}{%- endif -%}
-    {%- set deliveries = ref('int_customer_feed_deliveries') -%}
+    {%- set deliveries = "(select * from " ~ ref('int_feed_deliveries') ~ " where feed in " ~ customer_feeds() ~ ")" -%}
     {%- set query -%}
         with watermark as (
             select coalesce(max(recorded_through), cast('1900-01-01' as timestamp)) as built_through from {{ this }})
@@ -65,4 +65,10 @@
     {%- endfor -%}
     {%- do parts.append(tiebreak) -%}
     {{ dbt.concat(parts) }}
+{%- endmacro %}
+
+{#- The files that carry customers: deposit CUSTOMER, loan BORROWER, card cardholder,
+    mortgage contracts (the borrower of each contract). -#}
+{% macro customer_feeds() -%}
+    ('CUSTOMER', 'BORROWER', 'cardholder', 'contracts')
 {%- endmacro %}

@@ -5,30 +5,16 @@
     column docs); source_status keeps what the system delivered. -#}
 with
 
-{#- Each feed: the latest row per account, plus when it was first and last seen, and the
-    feed's own latest snapshot date (for is_open). -#}
-{%- set feeds = [
-    ('deposit_accounts', 'stg_deposit__accounts', 'acct_no'),
-    ('loan_contracts', 'stg_loan__contracts', 'contract_no'),
-    ('loan_positions', 'stg_loan__positions', 'contract_no'),
-    ('card_accounts', 'stg_card__accounts', 'card_acct_no'),
-    ('cardholders', 'stg_card__cardholders', 'holder_id'),
-    ('mortgage_contracts', 'stg_mortgage__contracts', 'mortgage_no'),
-    ('mortgage_positions', 'stg_mortgage__positions', 'mortgage_no'),
-] %}
-{%- for name, model, key in feeds %}
+{#- Each feed's latest state per account, with when it was first and last seen (kept
+    incrementally: intermediate/latest), and the feed's own latest snapshot date (for is_open). -#}
+{%- set feeds = ['deposit_accounts', 'loan_contracts', 'loan_positions', 'card_accounts', 'cardholders',
+                 'mortgage_contracts', 'mortgage_positions'] %}
+{%- for name in feeds %}
 {{ name }} as (
-    select *
-    from (
-        select
-            feed.*,
-            row_number() over (partition by {{ key }} order by business_date desc) as recency,
-            min(business_date) over (partition by {{ key }}) as first_seen_date,
-            max(business_date) over (partition by {{ key }}) as last_seen_date,
-            max(business_date) over () as feed_latest_date
-        from {{ ref(model) }} as feed
-    ) as ranked
-    where recency = 1
+    select
+        latest.*,
+        max(last_seen_date) over () as feed_latest_date
+    from {{ ref('int_latest__' ~ name) }} as latest
 ),
 {% endfor %}
 

@@ -1,7 +1,7 @@
 {#- Each source record's distinct versions, with the first and last business date each was
     seen: the history dim_customer is built from.
 
-    Incremental: a build reads only the deliveries int_customer_feed_deliveries recorded
+    Incremental: a build reads only the deliveries int_feed_deliveries recorded
     since the previous build, so a day costs one day of records. first_seen / last_seen
     widen with min / max, which makes the result independent of the order deliveries
     arrive in (late ones included). A redelivery of a date an earlier build has read must
@@ -15,11 +15,18 @@
                       'annual_income', 'relationship_since'] %}
 {%- set recompute = redelivered_systems() %}
 
-with recorded as (
+with customer_deliveries as (
+    select source_system, business_date, delivery, max(recorded_at) as recorded_at
+    from {{ ref('int_feed_deliveries') }}
+    where feed in {{ customer_feeds() }}
+    group by source_system, business_date, delivery
+),
+
+recorded as (
     select
         *,
         max(delivery) over (partition by source_system, business_date) as newest_delivery
-    from {{ ref('int_customer_feed_deliveries') }}
+    from customer_deliveries
 ),
 
 new_deliveries as (
