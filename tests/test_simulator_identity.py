@@ -29,3 +29,24 @@ def test_wrong_check_character_fails_and_legacy_form_drops_century_and_check():
     bad = identity.wrong_check_char(good)
     assert bad[:17] == good[:17] and bad[17] != "X"
     assert identity.legacy_15(np.array([good]))[0] == "110105491231002"
+
+
+def test_an_identity_number_is_issued_to_one_person_only():
+    from dagster_project.simulator.population import reissue_duplicate_ids
+
+    rng = np.random.default_rng(8)
+    born = np.array(["1980-01-01"] * 4, dtype="datetime64[D]")
+    issued, twice = identity.resident_ids(rng, born[:2], np.array([True, True]))
+    issued = np.array([issued])
+    batch = {
+        "id_type": np.array(["01", "01", "01", "10"]),
+        "id_no": np.array([issued[0], twice, twice, "91350100M000100Y43"]),
+        "birth_date": born,
+        "gender": np.array(["M", "M", "M", ""]),
+    }
+    reissue_duplicate_ids(rng, batch, issued)
+    ids = batch["id_no"]
+    assert len(set(ids.tolist())) == 4 and issued[0] not in ids
+    residents = ids[:3]
+    assert (identity.resident_check_chars(np.array([i[:17] for i in residents])) == [i[17] for i in residents]).all()
+    assert all(i[6:14] == "19800101" for i in residents)

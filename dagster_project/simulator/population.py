@@ -94,3 +94,27 @@ def new_persons(rng: np.random.Generator, count: int, first_id: int, today: np.d
         "created": np.full(count, today, dtype="datetime64[D]"),
     }
 
+
+
+def reissue_duplicate_ids(rng: np.random.Generator, batch: Columns, issued: np.ndarray) -> None:
+    """An identity number identifies one person: draw again any number already issued.
+
+    Random region, birth date and sequence collide for about one person in a thousand
+    at a million customers; the real registers never issue a number twice.
+    """
+    ids = batch["id_no"]
+    while True:
+        _, first = np.unique(ids, return_index=True)
+        clash = np.ones(len(ids), bool)
+        clash[first] = False
+        clash |= np.isin(ids, issued)
+        rows = np.flatnonzero(clash)
+        if len(rows) == 0:
+            return
+        kind, fresh = batch["id_type"][rows], ids[rows].copy()
+        resident, passport, company = kind == "01", kind == "03", kind == "10"
+        fresh[resident] = identity.resident_ids(rng, batch["birth_date"][rows][resident],
+                                                batch["gender"][rows][resident] == "M")
+        fresh[passport] = identity.passport_numbers(rng, int(passport.sum()))
+        fresh[company] = identity.uscc_codes(rng, int(company.sum()))
+        ids[rows] = fresh

@@ -60,6 +60,7 @@ class World:
             return
         first = len(self.persons.get("person_id", []))
         batch = population.new_persons(self.rng, count, first, today, self.branch, self.rms)
+        population.reissue_duplicate_ids(self.rng, batch, self.persons.get("id_no", np.array([], "<U18")))
         self.persons = append(self.persons, batch)
         for system in self.systems:
             before = len(system.customer_ids())

@@ -1,12 +1,6 @@
 {#- Loan positions, grain contract x business date. Incremental by delivery
     (macros/star_incremental.sql). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='business_date',
-    on_schema_change='fail',
-    pre_hook="{{ star_purge_superseded(ref('stg_loan__positions')) }}"
-) }}
+{{ config(pre_hook="{{ star_purge_superseded(ref('stg_loan__positions')) }}") }}
 
 with positions as (
     select * from {{ ref('stg_loan__positions') }}

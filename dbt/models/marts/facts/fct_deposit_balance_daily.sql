@@ -1,12 +1,6 @@
 {#- Deposit balances, grain account x business date, in account currency and in CNY at the
     same date's FX rate. Incremental by delivery (macros/star_incremental.sql). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='business_date',
-    on_schema_change='fail',
-    pre_hook="{{ star_purge_superseded(ref('stg_deposit__balances')) }}"
-) }}
+{{ config(pre_hook="{{ star_purge_superseded(ref('stg_deposit__balances')) }}") }}
 
 with balances as (
     select * from {{ ref('stg_deposit__balances') }}

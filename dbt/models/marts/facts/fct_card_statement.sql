@@ -1,13 +1,7 @@
 {#- Card statements, grain card account x statement date (statements are cut on the
     account's cycle day; the statement date is the business date of the delivery).
     Incremental by delivery (macros/star_incremental.sql). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='business_date',
-    on_schema_change='fail',
-    pre_hook="{{ star_purge_superseded(ref('stg_card__statements')) }}"
-) }}
+{{ config(pre_hook="{{ star_purge_superseded(ref('stg_card__statements')) }}") }}
 
 with statements as (
     select * from {{ ref('stg_card__statements') }}

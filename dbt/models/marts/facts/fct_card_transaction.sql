@@ -1,12 +1,6 @@
 {#- Card postings, grain transaction (txn_id). Each business date's delivery carries the
     day's postings. Incremental by delivery (macros/star_incremental.sql). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='business_date',
-    on_schema_change='fail',
-    pre_hook="{{ star_purge_superseded(ref('stg_card__transactions')) }}"
-) }}
+{{ config(pre_hook="{{ star_purge_superseded(ref('stg_card__transactions')) }}") }}
 
 with transactions as (
     select * from {{ ref('stg_card__transactions') }}
