@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from . import validation
 from .ingest import find_deliveries, ledger, pending_folders
 from .ingest.manifest import DeliveryFolder
 
@@ -35,6 +36,8 @@ class Summary:
     failed_runs: list[str] = field(default_factory=list)
     unready: list[Path] = field(default_factory=list)
     warehouse: Path | None = None
+    expectations_failed: list[dict] = field(default_factory=list)  # validation history rows that failed
+    data_docs: Path | None = None
 
     @property
     def rejected(self) -> list[dict]:
@@ -87,17 +90,33 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
             result = job.execute_in_process(
                 partition_key=partition_key(folder.system, folder.business_date), instance=instance,
                 resources=resources, raise_on_error=False, run_config=QUIET)
+            summary.expectations_failed += _failed_expectations(warehouse, folder, result.run_id)
             if not result.success:
                 summary.failed_runs.append(f"{folder.system} {folder.business_date}: run {result.run_id} failed")
                 continue
             _collect(summary, warehouse, folder)
         stale = summary.loads or not load or not (warehouse / "bank360.duckdb").exists()
-        if build and stale and ledger.newest_commits(warehouse):
+        # A critical expectation failed: the data must not flow downstream (the asset check blocks
+        # within its run; the build is another run, so it is held back here).
+        blocked = any(row["severity"] == "critical" for row in summary.expectations_failed)
+        if build and stale and blocked:
+            summary.failed_runs.append("warehouse build held back: a critical expectation failed")
+        elif build and stale and ledger.newest_commits(warehouse):
             build = defs.resolve_job_def("warehouse_build").execute_in_process(
                 instance=instance, resources=resources, raise_on_error=False, run_config=QUIET)
             if not build.success:
                 summary.failed_runs.append(f"warehouse build: run {build.run_id} failed")
+        if load and (warehouse / "gx").is_dir():
+            summary.data_docs = validation.build_data_docs(warehouse)
     return summary
+
+
+def _failed_expectations(warehouse: Path, folder: DeliveryFolder, run_id: str) -> list[dict]:
+    path = (warehouse / validation.history.VALIDATIONS / folder.system / f"{folder.business_date:%Y%m%d}"
+            / f"delivery_{ledger.announced_delivery(folder)}_{run_id}.parquet")
+    if not path.exists():
+        return []
+    return [row for row in pq.read_table(path).to_pylist() if not row["success"]]
 
 
 def _collect(summary: Summary, warehouse: Path, folder: DeliveryFolder) -> None:
@@ -130,8 +149,14 @@ def report(summary: Summary) -> str:
             lines.append(f"drift (tolerated) {row['system']} {row['business_date']} {row['file']}: {row['drift']}")
     for folder in summary.unready:
         lines.append(f"still being written (no _READY), left alone: {folder}")
+    for row in summary.expectations_failed:
+        label = "EXPECTATION FAILED" if row["severity"] == "critical" else "expectation warning"
+        lines.append(f"{label} {row['suite']} {row['partition_key']}: {row['expectation']} "
+                     f"(unexpected {row['unexpected_count']}, observed {row['observed_value']})")
     for failure in summary.failed_runs:
         lines.append(f"FAILED {failure}")
+    if summary.data_docs is not None:
+        lines.append(f"data docs (every validation, HTML): {summary.data_docs}")
     if summary.warehouse is not None:
         lines.append(f"warehouse: {summary.warehouse / 'bank360.duckdb'} (marts.customer_360, marts.customer_xref, "
                      "marts.dim_*, marts.fct_*, audit.file_loads, audit.quarantine)")

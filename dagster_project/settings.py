@@ -4,6 +4,7 @@ BANK360_RAW        the landing zone (default: raw/ in the working directory)
 BANK360_WAREHOUSE  the warehouse directory (default: warehouse/); the DuckDB file is
                    <warehouse>/bank360.duckdb
 BANK360_FIRST_DATE the first business date the partitions cover (default 2020-01-01)
+BANK360_EXPECTATIONS the expectation suites (default: expectations/ of this repository)
 """
 
 import os
@@ -26,3 +27,7 @@ def warehouse_dir() -> Path:
 
 def first_date() -> str:
     return os.environ.get("BANK360_FIRST_DATE", "2020-01-01")
+
+
+def expectations_dir() -> Path:
+    return Path(os.environ.get("BANK360_EXPECTATIONS", PROJECT_DIR / "expectations")).resolve()

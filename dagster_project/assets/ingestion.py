@@ -23,8 +23,9 @@ from dagster import (
     multi_asset,
 )
 
-from .. import settings
-from ..ingest import SYSTEMS, feeds_of, ledger, load_delivery
+from .. import settings, validation
+from ..ingest import SYSTEMS, FeedSpec, feeds_of, ledger, load_delivery
+from ..ingest.load import FeedResult
 from ..resources import Landing
 
 DAILY = DailyPartitionsDefinition(start_date=settings.first_date(), end_offset=1)
@@ -57,6 +58,10 @@ def _delivery_asset(system: str):
     checks = [AssetCheckSpec("file_accepted", asset=feed.table,
                              description="The file passed its manifest, control and column checks")
               for feed in feeds_of(system)]
+    checks += [AssetCheckSpec("expectations", asset=feed.table, blocking=True,
+                              description=f"great-expectations suite expectations/source/{feed.table}.json: "
+                                          "a critical failure stops the data from flowing downstream")
+               for feed in feeds_of(system)]
 
     @multi_asset(name=f"{system}_delivery", specs=specs, check_specs=checks,
                  partitions_def=partitions_of(system), can_subset=False)
@@ -69,6 +74,10 @@ def _delivery_asset(system: str):
         started = dt.datetime.now()
         result = load_delivery(folder)
         ledger.record(result, landing.warehouse, started)
+        outcomes = {feed.table_name: _validate(spec, feed, context.run_id, landing)
+                    for spec, feed in zip(feeds_of(system), result.feeds, strict=True)}
+        validation.record([o for o in outcomes.values() if o], landing.warehouse, system, day, result.delivery,
+                          context.run_id)
         for feed in result.feeds:
             yield MaterializeResult(asset_key=feed.table_name, metadata={
                 "delivery": result.delivery, "file": feed.file, "status": feed.status,
@@ -79,12 +88,35 @@ def _delivery_asset(system: str):
             yield AssetCheckResult(asset_key=feed.table_name, check_name="file_accepted",
                                    passed=feed.status == "loaded", severity=AssetCheckSeverity.WARN,
                                    metadata={"reason": feed.reason or "", "message": feed.message or ""})
+            yield _expectations_result(feed, outcomes[feed.table_name])
         context.log.info(f"{system} {day} delivery {result.delivery}: "
                          f"{sum(f.loaded for f in result.feeds)} loaded, "
                          f"{sum(f.quarantined for f in result.feeds)} quarantined, "
                          f"{len(result.rejected)} files rejected")
 
     return load
+
+
+def _validate(spec: FeedSpec, feed: FeedResult, run_id: str, landing: Landing) -> validation.Outcome | None:
+    """The feed's loaded records of this delivery against its suite (none when the file was rejected)."""
+    suite = validation.load_suite("source", spec.table)
+    if feed.status != "loaded" or suite is None:
+        return None
+    return validation.validate(suite, validation.source_frame(spec, feed.table),
+                               validation.source_parameters(spec, feed),
+                               partition=feed.business_date.isoformat(), run_id=run_id, warehouse=landing.warehouse)
+
+
+def _expectations_result(feed: FeedResult, outcome: validation.Outcome | None) -> AssetCheckResult:
+    if outcome is None:
+        return AssetCheckResult(asset_key=feed.table_name, check_name="expectations", passed=True,
+                                metadata={"validated": "nothing: no records were loaded (see file_accepted)"})
+    critical, warnings = outcome.failed("critical"), outcome.failed("warning")
+    return AssetCheckResult(
+        asset_key=feed.table_name, check_name="expectations", passed=not critical and not warnings,
+        severity=AssetCheckSeverity.ERROR if critical else AssetCheckSeverity.WARN,
+        metadata={"suite": outcome.suite, "expectations": len(outcome.rows),
+                  "critical_failed": "; ".join(critical), "warnings_failed": "; ".join(warnings)})
 
 
 delivery_assets = {system: _delivery_asset(system) for system in SYSTEMS}

@@ -11,7 +11,7 @@ import os
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
-from .. import settings
+from .. import settings, validation
 from ..ingest import ledger
 from ..resources import Landing
 
@@ -49,4 +49,5 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, landin
     os.environ["BANK360_WAREHOUSE"] = str(landing.warehouse)
     landing.warehouse.mkdir(parents=True, exist_ok=True)
     ledger.write_schema_anchors(landing.warehouse)
+    validation.write_anchor(landing.warehouse)
     yield from dbt.cli(["build"], context=context).stream()

@@ -4,7 +4,7 @@
     later, Spark: only this macro knows how each engine reads a folder of Parquet. -#}
 
 {% macro ledger_glob(kind, system='*') -%}
-    {%- if kind in ('file_loads', 'quarantine') -%}
+    {%- if kind in ('file_loads', 'quarantine', 'validations') -%}
         {{ var('warehouse_dir') }}/audit/{{ kind }}/{{ system }}/*/delivery_*.parquet
     {%- else -%}
         {{ var('warehouse_dir') }}/staging/{{ kind }}/*/delivery_*.parquet
