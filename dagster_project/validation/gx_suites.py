@@ -57,9 +57,13 @@ def _parameters_of(value) -> set[str]:
 @cache
 def _context(warehouse: str):
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    return gx.get_context(mode="file", project_root_dir=warehouse)
+    context = gx.get_context(mode="file", project_root_dir=warehouse)
+    # No progress bar per metric: the run summary says what matters.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
 
 
 def _label(expectation: dict) -> str:
