@@ -112,8 +112,8 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
 
 
 def _failed_expectations(warehouse: Path, folder: DeliveryFolder, run_id: str) -> list[dict]:
-    path = (warehouse / validation.history.VALIDATIONS / folder.system / f"{folder.business_date:%Y%m%d}"
-            / f"delivery_{ledger.announced_delivery(folder)}_{run_id}.parquet")
+    path = validation.history.path(warehouse, folder.system, folder.business_date,
+                                   ledger.announced_delivery(folder), run_id)
     if not path.exists():
         return []
     return [row for row in pq.read_table(path).to_pylist() if not row["success"]]

@@ -23,10 +23,15 @@ def messy_bank(tmp_path_factory) -> tuple[Path, Path]:
     return root / "raw", root / "truth"
 
 
+def query(warehouse: Path, sql: str) -> list[tuple]:
+    """Rows of a query on the warehouse's DuckDB file, opened read-only as a BI tool would."""
+    with duckdb.connect(str(warehouse / "bank360.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
 def xref_of(warehouse: Path) -> dict[tuple[str, str], str]:
     """(source_system, source_customer_id) -> customer_id, as the warehouse says now."""
-    with duckdb.connect(str(warehouse / "bank360.duckdb"), read_only=True) as con:
-        rows = con.execute("select source_system, source_customer_id, customer_id from marts.customer_xref").fetchall()
+    rows = query(warehouse, "select source_system, source_customer_id, customer_id from marts.customer_xref")
     return {(system, source_id): customer for system, source_id, customer in rows}
 
 

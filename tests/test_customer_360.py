@@ -11,18 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
-from conftest import xref_of
+from conftest import query, xref_of
 from simbank import simulate
 
 from dagster_project import cli, runner, settings
-
-
-def _query(warehouse: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse / "bank360.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def pairwise_accuracy(xref: dict, truth: Path) -> tuple[float, float]:
@@ -74,19 +68,19 @@ def test_resolution_meets_the_bank_accuracy_and_keeps_namesakes_apart(namesake_b
     assert len(customers) == theirs[[(s, i) in xref for s, i in zip(
         theirs["source_system"], theirs["source_customer_id"], strict=True)]]["person_id"].nunique()
     # Records without a trusted number were linked probabilistically, and scored.
-    rules = dict(_query(warehouse, "select match_rule, count(*) from marts.customer_xref group by all"))
+    rules = dict(query(warehouse, "select match_rule, count(*) from marts.customer_xref group by all"))
     assert rules.get("probabilistic", 0) > 0 and rules.get("id_number_15to18", 0) > 0
-    assert _query(warehouse, "select count(*) from marts.customer_xref where match_rule = 'probabilistic' "
+    assert query(warehouse, "select count(*) from marts.customer_xref where match_rule = 'probabilistic' "
                              "and not match_score >= 0.999") == [(0,)]
 
 
 def test_every_loaded_customer_record_maps_to_exactly_one_customer(built_bank):
-    loaded = _query(built_bank, """
+    loaded = query(built_bank, """
         select 'deposit', cif_no from staging.stg_deposit__customers union
         select 'loan', borrower_id from staging.stg_loan__borrowers union
         select 'card', holder_id from staging.stg_card__cardholders union
         select 'mortgage', mortgage_no from staging.stg_mortgage__contracts""")
-    xref = _query(built_bank, "select source_system, source_customer_id from marts.customer_xref")
+    xref = query(built_bank, "select source_system, source_customer_id from marts.customer_xref")
     assert len(xref) == len(set(xref)) and set(xref) == set(loaded)
 
 
@@ -106,19 +100,19 @@ def test_incremental_builds_end_where_a_single_build_does(replayed, built_bank, 
     for fact in facts:
         rows = f"select * exclude (account_key) from marts.{fact}" if fact != "fct_card_statement" \
             else f"select * from marts.{fact}"
-        assert sorted(_query(warehouse, rows)) == sorted(_query(built_bank, rows)), fact
+        assert sorted(query(warehouse, rows)) == sorted(query(built_bank, rows)), fact
     accounts = "select * exclude (customer_id) from marts.dim_account"
-    assert sorted(_query(warehouse, accounts)) == sorted(_query(built_bank, accounts))
+    assert sorted(query(warehouse, accounts)) == sorted(query(built_bank, accounts))
     # The golden history is the same, customer by customer (numbers may differ: minted in arrival order).
     history = """select x.source_system, x.source_customer_id, d.customer_name, d.mobile, d.branch_code,
                         d.valid_from, d.valid_to
                  from marts.dim_customer d join marts.customer_xref x using (customer_id)"""
-    assert sorted(_query(warehouse, history)) == sorted(_query(built_bank, history))
+    assert sorted(query(warehouse, history)) == sorted(query(built_bank, history))
 
 
 def test_customer_numbers_are_stable_and_every_change_is_recorded(replayed, tmp_path):
     _, warehouse, _, xrefs = replayed
-    history = _query(warehouse, "select source_system, source_customer_id, customer_id, change_kind, valid_to "
+    history = query(warehouse, "select source_system, source_customer_id, customer_id, change_kind, valid_to "
                                 "from marts.customer_xref_history")
     assignments = {(s, i, c) for s, i, c, _, _ in history}
     open_rows = {(s, i): c for s, i, c, _, valid_to in history if valid_to is None}
@@ -138,23 +132,23 @@ def test_customer_numbers_are_stable_and_every_change_is_recorded(replayed, tmp_
     shutil.copytree(warehouse, copy)
     _dbt(copy, "build", "--full-refresh")
     assert xref_of(copy) == xrefs[-1]
-    assert len(_query(copy, "select * from marts.customer_xref_history")) == len(history)
+    assert len(query(copy, "select * from marts.customer_xref_history")) == len(history)
 
 
 def test_dim_customer_reproduces_any_past_date(built_bank):
     # No customer has two versions, or none, on a day between its first and now.
-    overlaps = _query(built_bank, """
+    overlaps = query(built_bank, """
         select a.customer_id from marts.dim_customer a join marts.dim_customer b
         on a.customer_id = b.customer_id and a.customer_version_key < b.customer_version_key
         and a.valid_from <= b.valid_to and b.valid_from <= a.valid_to""")
-    gaps = _query(built_bank, """
+    gaps = query(built_bank, """
         select customer_id from (select customer_id, valid_from,
             lag(valid_to) over (partition by customer_id order by valid_from) as previous_to
             from marts.dim_customer) where previous_to is not null and valid_from <> previous_to + 1""")
     assert overlaps == [] and gaps == []
     # For a customer known only through one deposit CIF, the view of every past date is
     # what the deposit system delivered that date.
-    mismatches = _query(built_bank, """
+    mismatches = query(built_bank, """
         with single as (
             select customer_id, any_value(source_customer_id) as cif_no from marts.customer_xref
             group by customer_id having count(*) = 1 and any_value(source_system) = 'deposit')
@@ -165,14 +159,14 @@ def test_dim_customer_reproduces_any_past_date(built_bank):
         where d.customer_name is distinct from s.customer_name or d.mobile is distinct from s.mobile
             or d.branch_code is distinct from s.branch_code or d.address is distinct from s.address""")
     assert mismatches == []
-    changed = _query(built_bank, "select count(distinct customer_id) from marts.dim_customer where not is_current")
+    changed = query(built_bank, "select count(distinct customer_id) from marts.dim_customer where not is_current")
     assert changed[0][0] > 0, "no customer changed: the history is not exercised"
 
 
 def test_customer_360_sums_the_facts(built_bank):
-    totals = _query(built_bank, """
+    totals = query(built_bank, """
         select sum(deposit_balance_cny), sum(loan_outstanding_cny), count(*) from marts.customer_360""")[0]
-    facts = _query(built_bank, """
+    facts = query(built_bank, """
         select (select sum(ledger_balance_cny) from marts.fct_deposit_balance_daily
                 where business_date = (select max(business_date) from marts.fct_deposit_balance_daily)),
                (select sum(outstanding_principal) from marts.fct_loan_position_daily
@@ -196,9 +190,9 @@ def test_customer_command_finds_the_whole_customer_from_any_code(built_bank, mes
     assert len({system for system, _ in records}) >= 3
     xref = xref_of(built_bank)
     customer = xref[records[0]]
-    id_no = _query(built_bank, f"select id_no from marts.dim_customer where customer_id = '{customer}' "
+    id_no = query(built_bank, f"select id_no from marts.dim_customer where customer_id = '{customer}' "
                                "and is_current")[0][0]
-    accounts = [a for (a,) in _query(built_bank, f"select account_no from marts.dim_account "
+    accounts = [a for (a,) in query(built_bank, f"select account_no from marts.dim_account "
                                                  f"where customer_id = '{customer}'")]
     codes = [source_id for _, source_id in records] + accounts + [customer, id_no, id_no.lower()]
     if len(id_no) == 18 and id_no[:17].isdigit():  # the legacy 15-digit form of a resident number

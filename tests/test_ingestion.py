@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
+from conftest import query
 from dagster import build_sensor_context
 from simbank import arrivals, simulate
 
@@ -35,21 +35,16 @@ def _visible_state(warehouse: Path) -> dict[str, list]:
     return state
 
 
-def _query(warehouse: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse / "bank360.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
 def test_every_delivery_was_loaded_and_each_file_reconciles(replayed, messy_bank):
     _, warehouse, summaries, _ = replayed
     _, truth = messy_bank
-    loaded = {(s, d, n) for s, d, n in _query(warehouse, "select distinct system, business_date, delivery "
+    loaded = {(s, d, n) for s, d, n in query(warehouse, "select distinct system, business_date, delivery "
                                                          "from audit.file_loads")}
     assert loaded == {(r["system"], r["business_date"], r["delivery"]) for r in arrivals(truth)}
-    unbalanced = _query(warehouse, "select file, business_date from audit.file_loads where status = 'loaded' "
+    unbalanced = query(warehouse, "select file, business_date from audit.file_loads where status = 'loaded' "
                                    "and records_delivered <> records_loaded + records_quarantined")
     assert unbalanced == []
-    quarantined = _query(warehouse, "select f.system, f.business_date, f.delivery, f.feed, f.records_quarantined, "
+    quarantined = query(warehouse, "select f.system, f.business_date, f.delivery, f.feed, f.records_quarantined, "
                                     "count(q.record_no) "
                                     "from audit.file_loads f left join audit.quarantine q using "
                                     "(system, business_date, delivery, file, feed) where f.status = 'loaded' "
@@ -67,7 +62,7 @@ def test_quarantine_matches_truth_record_by_record(replayed, messy_bank):
     unready = {(r["system"], r["business_date"]) for r in pq.read_table(truth / "deliveries.parquet").to_pylist()
                if r["state"] == "unready"}
     expected = {e for e in expected if e[:2] not in unready}
-    found = set(_query(warehouse, "select system, business_date, delivery, file, record_no, reason "
+    found = set(query(warehouse, "select system, business_date, delivery, file, record_no, reason "
                                   "from audit.quarantine"))
     assert found == expected
     assert {e[-1] for e in expected} >= {"ORPHAN", "DUPLICATE_KEY", "BAD_ENCODING", "FIELD_COUNT"}
@@ -81,12 +76,12 @@ def test_rejected_and_tolerated_files_match_truth(replayed, messy_bank):
                 for d in defects if d["expected"] == "reject"}
     # A rejected workbook takes both of its sheets with it.
     expected |= {(s, d, n, "positions", code) for s, d, n, feed, code in expected if s == "mortgage"}
-    found = set(_query(warehouse, "select system, business_date, delivery, feed, reason from audit.file_loads "
+    found = set(query(warehouse, "select system, business_date, delivery, feed, reason from audit.file_loads "
                                   "where status = 'rejected'"))
     assert found == expected and expected
     drift = {(d["system"], d["business_date"], d["delivery"], d["file"])
              for d in defects if d["expected"] == "tolerate"}
-    assert set(_query(warehouse, "select system, business_date, delivery, file from audit.file_loads "
+    assert set(query(warehouse, "select system, business_date, delivery, file from audit.file_loads "
                                  "where drift is not null and drift <> ''")) == drift
     # The run that met a rejected file said so, and exited non-zero.
     assert any(s.rejected for s in summaries) and all(s.exit_status() == 1 for s in summaries if s.rejected)
@@ -98,19 +93,19 @@ def test_replay_ends_in_the_state_of_a_single_in_order_load(replayed, built_bank
     newest = "select system, business_date, delivery, file, record_no, reason from audit.quarantine " \
              "where (system, business_date, delivery) in (select system, business_date, max(delivery) " \
              "from audit.file_loads group by all)"
-    assert sorted(_query(warehouse, newest)) == sorted(_query(built_bank, newest))
+    assert sorted(query(warehouse, newest)) == sorted(query(built_bank, newest))
 
 
 def test_rerunning_everything_changes_nothing(replayed, tmp_path):
     raw, warehouse, _, _ = replayed
     copy = tmp_path / "warehouse"
     shutil.copytree(warehouse, copy)
-    before_rows = _query(copy, "select count(*) from audit.file_loads")
+    before_rows = query(copy, "select count(*) from audit.file_loads")
     state = _visible_state(copy)
     again = runner.run(raw, copy, everything=True)
     assert not again.failed_runs and again.loads
     assert _visible_state(copy) == state
-    assert _query(copy, "select count(*) from audit.file_loads") == before_rows
+    assert query(copy, "select count(*) from audit.file_loads") == before_rows
     # Nothing pending afterwards: a plain run loads nothing.
     assert runner.run(raw, copy).loads == []
 
@@ -120,7 +115,7 @@ def test_folder_without_ready_is_never_loaded_or_requested(replayed):
     unready = [f for f in raw.glob("*/*") if not (f / "_READY").exists()]
     assert len(unready) == 1 and unready[0] in summaries[-1].unready
     system, day = unready[0].parent.name, dt.datetime.strptime(unready[0].name, "%Y%m%d").date()
-    assert _query(warehouse, f"select count(*) from audit.file_loads where system = '{system}' "
+    assert query(warehouse, f"select count(*) from audit.file_loads where system = '{system}' "
                              f"and business_date = '{day}'") == [(0,)]
     landing = Landing(raw_dir=str(raw), warehouse_dir=str(warehouse))
     requests = list(new_deliveries(build_sensor_context(resources={"landing": landing})))
@@ -170,9 +165,9 @@ def test_a_killed_load_leaves_nothing_half_visible_and_the_next_run_completes(tm
     clean = tmp_path / "clean"
     runner.run(raw, clean)
     assert _visible_state(warehouse) == _visible_state(clean)
-    assert sorted(_query(warehouse, "select system, business_date, file, status, records_loaded "
+    assert sorted(query(warehouse, "select system, business_date, file, status, records_loaded "
                                     "from audit.file_loads")) == \
-        sorted(_query(clean, "select system, business_date, file, status, records_loaded from audit.file_loads"))
+        sorted(query(clean, "select system, business_date, file, status, records_loaded from audit.file_loads"))
 
 
 def test_only_the_dbt_step_writes_duckdb_and_its_pool_has_one_slot(replayed):

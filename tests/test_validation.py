@@ -11,9 +11,9 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
+from conftest import query
 from dagster import AssetCheckKey, AssetKey
 from simbank import simulate
 
@@ -184,7 +184,6 @@ def test_a_critical_failure_blocks_the_build_and_is_kept(messy_bank, tmp_path, m
     assert not passed.failed_runs and passed.expectations_failed == []
     assert passed.data_docs.exists() and "source.deposit_fx_rate" in "".join(
         p.read_text(errors="ignore") for p in passed.data_docs.parent.rglob("*.html"))
-    with duckdb.connect(str(warehouse / "bank360.duckdb"), read_only=True) as con:
-        runs = con.execute("select bool_and(success) from audit.validation_results "
-                           "where suite = 'source.deposit_fx_rate' group by run_id order by 1").fetchall()
+    runs = query(warehouse, "select bool_and(success) from audit.validation_results "
+                            "where suite = 'source.deposit_fx_rate' group by run_id order by 1")
     assert runs == [(False,), (True,)]

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from .load import DeliveryResult, files_table, quarantine_table
 from .manifest import DeliveryFolder, read_manifest
-from .staging import write_table_atomic
+from .staging import write_empty_if_missing, write_table_atomic
 
 STAGING = Path("staging")
 QUARANTINE = Path("audit") / "quarantine"
@@ -103,9 +103,8 @@ def write_schema_anchors(warehouse: Path) -> None:
     from .feeds import FEEDS
 
     for spec in FEEDS:
-        anchor = Path(warehouse) / STAGING / spec.table / "00000000" / "delivery_0.parquet"
-        if not anchor.exists():
-            write_table_atomic(spec.loaded_schema().empty_table(), anchor)
+        write_empty_if_missing(spec.loaded_schema(), Path(warehouse) / STAGING / spec.table / "00000000"
+                               / "delivery_0.parquet")
 
 
 def newest_commits(warehouse: Path) -> dict[tuple[str, str], int]:

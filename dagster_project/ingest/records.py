@@ -227,30 +227,36 @@ def _legacy_15(value: str) -> bool:
     return len(value) == 15 and value.isascii() and value.isdigit()
 
 
-def id_check_failures(ids: list, id_types: list | None) -> np.ndarray:
-    """Identity numbers whose check character fails (extract-spec section 6).
+def id_checks(ids: list, id_types: list | None) -> list[bool | None]:
+    """Per identity number: whether its check character holds (extract-spec section 6), or
+    None where no check character applies.
 
     With an id_type column: 01 is a resident id, 18 characters checked, the
-    legacy 15-digit form carries no check character but must be 15 digits;
-    10 is a unified social credit code; 03 (passport) has no check. Without
-    one (card, mortgage: persons only), an 18-character number is a resident
-    id and anything shorter is a legacy number or a passport.
+    legacy 15-digit form carries no check character but must be 15 digits
+    (anything else of type 01 is no id at all: False); 10 is a unified social
+    credit code; 03 (passport) has no check. Without one (card, mortgage:
+    persons only), an 18-character number is a resident id and anything
+    shorter is a legacy number or a passport.
     """
-    n = len(ids)
-    failed = np.zeros(n, bool)
-    present = [i for i in range(n) if ids[i] is not None]
+    results: list[bool | None] = [None] * len(ids)
+    present = [i for i in range(len(ids)) if ids[i] is not None]
     if id_types is None:
         resident = [i for i in present if len(ids[i]) == 18]
         uscc: list[int] = []
     else:
         resident = [i for i in present if id_types[i] == "01"]
         uscc = [i for i in present if id_types[i] == "10"]
-        # The legacy 15-digit form has no check character; anything else of type 01 is no id at all.
-        malformed = [i for i in resident if len(ids[i]) != 18 and not _legacy_15(ids[i])]
-        failed[malformed] = True
+        for i in resident:
+            if len(ids[i]) != 18 and not _legacy_15(ids[i]):
+                results[i] = False
         resident = [i for i in resident if len(ids[i]) == 18]
-    if resident:
-        failed[resident] = ~resident_id_valid([ids[i] for i in resident])
-    if uscc:
-        failed[uscc] = ~uscc_valid([ids[i] for i in uscc])
-    return failed
+    for rows, valid in ((resident, resident_id_valid), (uscc, uscc_valid)):
+        if rows:
+            for i, ok in zip(rows, valid([ids[i] for i in rows]).tolist(), strict=True):
+                results[i] = ok
+    return results
+
+
+def id_check_failures(ids: list, id_types: list | None) -> np.ndarray:
+    """Identity numbers whose check character fails (see id_checks)."""
+    return np.array([result is False for result in id_checks(ids, id_types)], bool)

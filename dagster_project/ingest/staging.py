@@ -48,3 +48,9 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_empty_if_missing(schema: pa.Schema, path: Path | str) -> None:
+    """An empty, typed file: a glob the models read then has a schema before any data arrives."""
+    if not Path(path).exists():
+        write_table_atomic(schema.empty_table(), path)

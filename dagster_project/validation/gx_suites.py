@@ -33,11 +33,6 @@ class Outcome:
     def failed(self, severity: str) -> list[str]:
         return [row["expectation"] for row in self.rows if not row["success"] and row["severity"] == severity]
 
-    @property
-    def passed(self) -> bool:
-        """No critical expectation failed (warnings do not stop the data)."""
-        return not self.failed("critical")
-
 
 def load_suite(layer: str, asset: str) -> dict | None:
     path = settings.expectations_dir() / layer / f"{asset}.json"
@@ -48,9 +43,9 @@ def _parameters_of(value) -> set[str]:
     if isinstance(value, dict):
         if "$PARAMETER" in value:
             return {value["$PARAMETER"]}
-        return set().union(*map(_parameters_of, value.values())) if value else set()
+        return set().union(*map(_parameters_of, value.values()))
     if isinstance(value, list):
-        return set().union(*map(_parameters_of, value)) if value else set()
+        return set().union(*map(_parameters_of, value))
     return set()
 
 
@@ -66,12 +61,11 @@ def _context(warehouse: str):
     return context
 
 
-def _label(expectation: dict) -> str:
-    kwargs = expectation["kwargs"]
+def _label(kind: str, kwargs: dict) -> str:
     target = kwargs.get("column") or kwargs.get("column_list") or \
         "/".join(str(kwargs[k]) for k in ("column_A", "column_B") if k in kwargs)
     condition = f" where {kwargs['row_condition']}" if kwargs.get("row_condition") else ""
-    return f"{expectation['type']}({target or 'table'}){condition}"
+    return f"{kind}({target or 'table'}){condition}"
 
 
 def validate(suite: dict, frame: pd.DataFrame, parameters: dict, *, partition: str, run_id: str,
@@ -88,7 +82,7 @@ def validate(suite: dict, frame: pd.DataFrame, parameters: dict, *, partition: s
         observed = outcome.result.get("observed_value")
         rows.append({
             "suite": suite["name"], "asset": suite["meta"]["asset"], "partition_key": partition,
-            "expectation": _label({"type": config.type, "kwargs": config.kwargs}),
+            "expectation": _label(config.type, config.kwargs),
             "severity": (config.meta or {}).get("severity", "critical"),
             # An expectation that raised was not evaluated: it fails, it never passes silently.
             "success": bool(outcome.success) and not raised,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ..ingest.staging import write_table_atomic
+from ..ingest.staging import write_empty_if_missing, write_table_atomic
 from .gx_suites import Outcome
 
 VALIDATIONS = Path("audit") / "validations"
@@ -18,14 +18,16 @@ SCHEMA = pa.schema([
 ])
 
 
+def path(warehouse: Path, system: str, day: dt.date, delivery: int, run_id: str) -> Path:
+    """Where one run's validations of one delivery are kept."""
+    return Path(warehouse) / VALIDATIONS / system / f"{day:%Y%m%d}" / f"delivery_{delivery}_{run_id}.parquet"
+
+
 def record(outcomes: list[Outcome], warehouse: Path, system: str, day: dt.date, delivery: int, run_id: str) -> Path:
     rows = [row for outcome in outcomes for row in outcome.rows]
-    path = Path(warehouse) / VALIDATIONS / system / f"{day:%Y%m%d}" / f"delivery_{delivery}_{run_id}.parquet"
-    return write_table_atomic(pa.Table.from_pylist(rows, SCHEMA), path)
+    return write_table_atomic(pa.Table.from_pylist(rows, SCHEMA), path(warehouse, system, day, delivery, run_id))
 
 
 def write_anchor(warehouse: Path) -> None:
     """An empty, typed file, so the history table exists before anything was validated."""
-    anchor = Path(warehouse) / VALIDATIONS / "none" / "00000000" / "delivery_0.parquet"
-    if not anchor.exists():
-        write_table_atomic(SCHEMA.empty_table(), anchor)
+    write_empty_if_missing(SCHEMA, Path(warehouse) / VALIDATIONS / "none" / "00000000" / "delivery_0.parquet")

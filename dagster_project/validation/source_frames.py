@@ -13,26 +13,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..ingest import FeedSpec
-from ..ingest.idcheck import resident_id_valid, uscc_valid
 from ..ingest.load import FeedResult
+from ..ingest.records import id_checks
 
 HALF_CENT = Decimal("0.005")
-
-
-def _check_ok(values: list, id_types: list | None) -> list:
-    """True/False where a check character applies, None where it does not (passport, 15 digits, empty)."""
-    text = [v.strip().upper() if isinstance(v, str) else "" for v in values]
-    resident, company = resident_id_valid(text), uscc_valid(text)
-    out = []
-    for i, value in enumerate(text):
-        kind = id_types[i] if id_types is not None else None
-        if len(value) != 18 or kind == "03":
-            out.append(None)
-        elif kind == "10" or (kind is None and not value[:17].isdigit()):
-            out.append(bool(company[i]))
-        else:
-            out.append(bool(resident[i]))
-    return out
 
 
 def source_frame(spec: FeedSpec, table: pa.Table) -> pd.DataFrame:
@@ -51,7 +35,7 @@ def source_frame(spec: FeedSpec, table: pa.Table) -> pd.DataFrame:
     frame = pd.DataFrame(columns)
     for id_column, type_column in spec.id_checks:
         types = table[type_column].to_pylist() if type_column else None
-        frame[f"{id_column}__check_ok"] = pd.Series(_check_ok(table[id_column].to_pylist(), types), dtype=object)
+        frame[f"{id_column}__check_ok"] = pd.Series(id_checks(table[id_column].to_pylist(), types), dtype=object)
     return frame
 
 

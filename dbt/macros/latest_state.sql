@@ -9,46 +9,27 @@
         {{ latest_state('stg_deposit__accounts', 'acct_no', 'deposit', 'ACCOUNT') }} -#}
 {% macro latest_state(staging_model, key, system, feed) -%}
 {%- set columns = adapter.get_columns_in_relation(ref(staging_model)) | map(attribute='name') | list -%}
-{%- set watermark = "(select coalesce(max(recorded_through), cast('1900-01-01' as timestamp)) from " ~ this ~ ")" -%}
-with deliveries as (
-    select
-        business_date,
-        delivery,
-        recorded_at,
-        max(delivery) over (partition by business_date) as newest_delivery
-    from {{ ref('int_feed_deliveries') }}
-    where source_system = '{{ system }}' and feed = '{{ feed }}'
+with unread as (
+    {{ unread_deliveries("source_system = '" ~ system ~ "' and feed = '" ~ feed ~ "'") }}
 ),
 
-new_deliveries as (
-    select business_date, delivery, recorded_at
-    from deliveries
-    where delivery = newest_delivery
-    {%- if is_incremental() %}
-        and recorded_at > {{ watermark }}
-    {%- endif %}
+new_rows as (
+    select rows.*
+    from {{ ref(staging_model) }} as rows
+    inner join unread
+        on rows.business_date = unread.business_date
+        and rows.delivery = unread.delivery
 ),
 
 sighted as (
-    select
-        {% for column in columns %}rows.{{ column }}, {% endfor %}
-        rows.business_date as first_seen_date,
-        rows.business_date as last_seen_date
-    from {{ ref(staging_model) }} as rows
-    inner join new_deliveries
-        on rows.business_date = new_deliveries.business_date
-        and rows.delivery = new_deliveries.delivery
+    select {% for column in columns %}{{ column }}, {% endfor %}business_date as first_seen_date,
+           business_date as last_seen_date
+    from new_rows
     {%- if is_incremental() %}
     union all
     select {% for column in columns %}{{ column }}, {% endfor %}first_seen_date, last_seen_date
     from {{ this }}
-    where {{ key }} in (
-        select rows.{{ key }}
-        from {{ ref(staging_model) }} as rows
-        inner join new_deliveries
-            on rows.business_date = new_deliveries.business_date
-            and rows.delivery = new_deliveries.delivery
-    )
+    where {{ key }} in (select {{ key }} from new_rows)
     {%- endif %}
 ),
 
@@ -66,7 +47,28 @@ select
     {% endfor -%}
     first_seen as first_seen_date,
     last_seen as last_seen_date,
-    (select max(recorded_at) from new_deliveries) as recorded_through
+    (select max(recorded_at) from unread) as recorded_through
 from ranked
 where recency = 1
+{%- endmacro %}
+
+
+{#- The newest delivery of each date among the deliveries int_feed_deliveries recorded that
+    match `where`, limited, on an incremental build, to those recorded since this model's
+    previous build (its column recorded_through), plus every visible delivery of the
+    systems in `recompute`. -#}
+{% macro unread_deliveries(where, recompute=[]) -%}
+    select source_system, business_date, delivery, max(recorded_at) as recorded_at
+    from (
+        select *, max(delivery) over (partition by source_system, business_date) as newest_delivery
+        from {{ ref('int_feed_deliveries') }}
+        where {{ where }}
+    ) as recorded
+    where delivery = newest_delivery
+    {%- if is_incremental() %}
+        and (recorded_at > (select coalesce(max(recorded_through), cast('1900-01-01' as timestamp))
+                            from {{ this }})
+             {%- if recompute %} or source_system in ('{{ recompute | join("', '") }}'){% endif %})
+    {%- endif %}
+    group by source_system, business_date, delivery
 {%- endmacro %}

@@ -32,12 +32,16 @@
     {%- set _lineage = source('ingested', feed_table) -%}
     select staged.*
     from {{ parquet_scan(ledger_glob(feed_table)) }} as staged
-    inner join (
-        select business_date, max(delivery) as delivery
-        from {{ ref('file_loads') }}
-        where system = '{{ system }}'
-        group by business_date
-    ) as newest
-        on staged.business_date = newest.business_date
+    inner join ({{ newest_deliveries() }}) as newest
+        on newest.system = '{{ system }}'
+        and staged.business_date = newest.business_date
         and staged.delivery = newest.delivery
+{%- endmacro %}
+
+{#- (system, business_date, delivery) of the newest committed delivery of every date: what
+    readers see. -#}
+{% macro newest_deliveries() -%}
+    select system, business_date, max(delivery) as delivery
+    from {{ ref('file_loads') }}
+    group by system, business_date
 {%- endmacro %}

@@ -25,15 +25,16 @@
     Together they keep an incrementally built fact identical to a full refresh.
     On a first build or --full-refresh both are no-ops: the whole history is built. -#}
 
-{#- The (business_date, delivery) pairs of the feed that the fact does not hold yet.
-    Only the date is returned: staging holds one delivery per date. -#}
-{% macro star_unbuilt_dates(feed) -%}
-    select feed_pairs.business_date
-    from (select distinct business_date, delivery from {{ feed }}) as feed_pairs
-    left join (select distinct business_date, delivery from {{ this }}) as built_pairs
-        on built_pairs.business_date = feed_pairs.business_date
-        and built_pairs.delivery = feed_pairs.delivery
-    where built_pairs.business_date is null
+{#- The dates of `source` whose (business_date, delivery) pair `target` does not hold:
+    the feed's dates the fact has not built yet (source feed, target the fact), or the
+    fact's dates the feed no longer shows (source the fact, target the feed). -#}
+{% macro star_unmatched_dates(source, target) -%}
+    select source_pairs.business_date
+    from (select distinct business_date, delivery from {{ source }}) as source_pairs
+    left join (select distinct business_date, delivery from {{ target }}) as target_pairs
+        on target_pairs.business_date = source_pairs.business_date
+        and target_pairs.delivery = source_pairs.delivery
+    where target_pairs.business_date is null
 {%- endmacro %}
 
 {#- Predicate for a where clause: `date_column` is one of the dates to (re)build.
@@ -41,7 +42,7 @@
     reads and joins one day of data, not the history. -#}
 {% macro star_new_deliveries(feed, date_column='business_date') -%}
     {%- if is_incremental() -%}
-        {{ date_column }} in ({{ star_unbuilt_dates(feed) }})
+        {{ date_column }} in ({{ star_unmatched_dates(feed, this) }})
     {%- else -%}
         1 = 1
     {%- endif -%}
@@ -52,13 +53,6 @@
 {% macro star_purge_superseded(feed) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where business_date in (
-            select built_pairs.business_date
-            from (select distinct business_date, delivery from {{ this }}) as built_pairs
-            left join (select distinct business_date, delivery from {{ feed }}) as feed_pairs
-                on feed_pairs.business_date = built_pairs.business_date
-                and feed_pairs.delivery = built_pairs.delivery
-            where feed_pairs.business_date is null
-        )
+        where business_date in ({{ star_unmatched_dates(this, feed) }})
     {%- endif -%}
 {%- endmacro %}

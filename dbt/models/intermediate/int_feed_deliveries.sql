@@ -5,9 +5,7 @@
 {{ config(materialized='incremental', unique_key=['source_system', 'feed', 'business_date', 'delivery']) }}
 
 with visible as (
-    select system, business_date, max(delivery) as delivery
-    from {{ ref('file_loads') }}
-    group by system, business_date
+    {{ newest_deliveries() }}
 ),
 
 loaded_files as (

@@ -15,28 +15,8 @@
                       'annual_income', 'relationship_since'] %}
 {%- set recompute = redelivered_systems() %}
 
-with customer_deliveries as (
-    select source_system, business_date, delivery, max(recorded_at) as recorded_at
-    from {{ ref('int_feed_deliveries') }}
-    where feed in {{ customer_feeds() }}
-    group by source_system, business_date, delivery
-),
-
-recorded as (
-    select
-        *,
-        max(delivery) over (partition by source_system, business_date) as newest_delivery
-    from customer_deliveries
-),
-
-new_deliveries as (
-    select source_system, business_date, delivery, recorded_at
-    from recorded
-    where delivery = newest_delivery
-    {% if is_incremental() %}
-        and (recorded_at > (select coalesce(max(recorded_through), cast('1900-01-01' as timestamp)) from {{ this }})
-             {%- if recompute %} or source_system in ('{{ recompute | join("', '") }}'){% endif %})
-    {% endif %}
+with new_deliveries as (
+    {{ unread_deliveries('feed in ' ~ customer_feeds(), recompute) }}
 ),
 
 observed as (

@@ -128,15 +128,16 @@ attributes as (
 {%- set tracked = ['customer_kind', 'customer_name', 'id_kind', 'id_no', 'birth_date', 'gender', 'mobile',
                    'address', 'branch_code', 'rm_id', 'annual_income', 'customer_since', 'source_records'] %}
 
+hashed as (
+    select *, {{ row_hash(tracked) }} as attributes_hash from attributes
+),
+
 changes as (
     select *
     from (
-        select
-            *,
-            {{ row_hash(tracked) }} as attributes_hash,
-            lag({{ row_hash(tracked) }}) over (partition by customer_id order by valid_from) as previous_hash
-        from attributes
-    ) as hashed
+        select *, lag(attributes_hash) over (partition by customer_id order by valid_from) as previous_hash
+        from hashed
+    ) as compared
     where previous_hash is null or previous_hash <> attributes_hash
 )
 
