@@ -64,5 +64,5 @@ def staging_scan_seconds(warehouse: Path) -> float:
     con.execute("SET threads = 2")
     start = time.perf_counter()
     for table in sorted(p for p in (warehouse / "staging").iterdir() if p.is_dir()):
-        con.execute(f"SELECT * FROM read_parquet('{table}/*/*.parquet', union_by_name = true)").fetch_arrow_table()
+        con.execute(f"SELECT * FROM read_parquet('{table}/*/*.parquet', union_by_name = true)").to_arrow_table()
     return time.perf_counter() - start

@@ -15,7 +15,7 @@ from dagster import (
 )
 
 from .assets.ingestion import delivery_assets, partition_key
-from .assets.warehouse import warehouse_models
+from .assets.warehouse import staging_models, warehouse_models
 from .ingest import SYSTEMS, find_deliveries, ledger
 from .resources import Landing
 
@@ -23,7 +23,7 @@ ingest_jobs = {
     system: define_asset_job(f"ingest_{system}", selection=[asset])
     for system, asset in delivery_assets.items()
 }
-warehouse_build = define_asset_job("warehouse_build", selection=[warehouse_models])
+warehouse_build = define_asset_job("warehouse_build", selection=[staging_models, warehouse_models])
 
 
 @sensor(jobs=list(ingest_jobs.values()), minimum_interval_seconds=60,

@@ -6,13 +6,15 @@ from pathlib import Path
 from dagster import Definitions
 from dagster_dbt import DbtCliResource
 
+from .assets.expectation_checks import marts_expectations, staging_expectations
 from .assets.ingestion import delivery_assets
-from .assets.warehouse import dbt_project, warehouse_models
+from .assets.warehouse import dbt_project, staging_models, warehouse_models
 from .automation import build_after_load, ingest_jobs, new_deliveries, schedules, warehouse_build
 from .resources import default_landing
 
 defs = Definitions(
-    assets=[*delivery_assets.values(), warehouse_models],
+    assets=[*delivery_assets.values(), staging_models, warehouse_models],
+    asset_checks=[staging_expectations, marts_expectations],
     jobs=[*ingest_jobs.values(), warehouse_build],
     sensors=[new_deliveries, build_after_load],
     schedules=schedules,

@@ -8,6 +8,7 @@ under `<warehouse>/dagster`, so the UI shows their history.
 
 import datetime as dt
 import os
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,8 +44,13 @@ class Summary:
     def rejected(self) -> list[dict]:
         return [row for row in self.loads if row["status"] == "rejected"]
 
+    @property
+    def held(self) -> list[tuple]:
+        """(system, business_date, delivery) of the loaded deliveries a critical expectation held back."""
+        return sorted({(r["system"], r["business_date"], r["delivery"]) for r in self.loads if r.get("held")})
+
     def exit_status(self) -> int:
-        return 1 if self.rejected or self.failed_runs else 0
+        return 1 if self.rejected or self.held or self.failed_runs else 0
 
 
 def instance_for(warehouse: Path):
@@ -84,45 +90,45 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
     raw, warehouse = raw.resolve(), warehouse.resolve()
     resources = {"landing": Landing(raw_dir=str(raw), warehouse_dir=str(warehouse))}
     summary = Summary(unready=pending_folders(raw), warehouse=warehouse)
+    run_started = dt.datetime.now(dt.UTC)
     with instance_for(warehouse) as instance:
         for folder in select(raw, warehouse, date, everything) if load else []:
             job = defs.resolve_job_def(f"ingest_{folder.system}")
+            started = time.time()
             result = job.execute_in_process(
                 partition_key=partition_key(folder.system, folder.business_date), instance=instance,
                 resources=resources, raise_on_error=False, run_config=QUIET)
-            summary.expectations_failed += _failed_expectations(warehouse, folder, result.run_id)
-            if not result.success:
+            summary.expectations_failed += _failed_expectations(warehouse, result.run_id)
+            commit = ledger.commit_path(warehouse, folder.system, folder.business_date,
+                                        ledger.announced_delivery(folder))
+            committed = commit.is_file() and commit.stat().st_mtime >= started  # by this run
+            if committed:
+                _collect(summary, warehouse, folder)
+            # A held delivery fails its run (the blocking check), and is reported as held.
+            if not result.success and not (committed and ledger.is_held(commit)):
                 summary.failed_runs.append(f"{folder.system} {folder.business_date}: run {result.run_id} failed")
-                continue
-            _collect(summary, warehouse, folder)
         stale = summary.loads or not load or not (warehouse / "bank360.duckdb").exists()
-        # A critical expectation failed: the data must not flow downstream (the asset check blocks
-        # within its run; the build is another run, so it is held back here).
-        blocked = any(row["severity"] == "critical" for row in summary.expectations_failed)
-        if build and stale and blocked:
-            summary.failed_runs.append("warehouse build held back: a critical expectation failed")
-        elif build and stale and ledger.newest_commits(warehouse):
+        # Held deliveries are invisible to the build: it reads the rest.
+        if build and stale and ledger.newest_commits(warehouse):
             build = defs.resolve_job_def("warehouse_build").execute_in_process(
                 instance=instance, resources=resources, raise_on_error=False, run_config=QUIET)
+            summary.expectations_failed += _failed_expectations(warehouse, build.run_id)
             if not build.success:
                 summary.failed_runs.append(f"warehouse build: run {build.run_id} failed")
         if load and (warehouse / "gx").is_dir():
-            summary.data_docs = validation.build_data_docs(warehouse)
+            summary.data_docs = validation.build_data_docs(warehouse, since=run_started)
     return summary
 
 
-def _failed_expectations(warehouse: Path, folder: DeliveryFolder, run_id: str) -> list[dict]:
-    path = validation.history.path(warehouse, folder.system, folder.business_date,
-                                   ledger.announced_delivery(folder), run_id)
-    if not path.exists():
-        return []
-    return [row for row in pq.read_table(path).to_pylist() if not row["success"]]
+def _failed_expectations(warehouse: Path, run_id: str) -> list[dict]:
+    return [row for path in validation.history.of_run(warehouse, run_id)
+            for row in pq.read_table(path).to_pylist() if not row["success"]]
 
 
 def _collect(summary: Summary, warehouse: Path, folder: DeliveryFolder) -> None:
     delivery = ledger.announced_delivery(folder)
-    commit = ledger.commit_path(warehouse, folder.system, folder.business_date, delivery)
-    summary.loads += pq.read_table(commit).to_pylist()
+    summary.loads += pq.read_table(ledger.commit_path(warehouse, folder.system, folder.business_date,
+                                                      delivery)).to_pylist()
     quarantine = ledger.quarantine_path(warehouse, folder.system, folder.business_date, delivery)
     if quarantine.exists():
         summary.reasons.update(pq.read_table(quarantine, columns=["reason"])["reason"].to_pylist())
@@ -147,6 +153,9 @@ def report(summary: Summary) -> str:
     for row in loads:
         if row["drift"]:
             lines.append(f"drift (tolerated) {row['system']} {row['business_date']} {row['file']}: {row['drift']}")
+    for system, day, delivery in summary.held:
+        lines.append(f"HELD {system} {day} delivery {delivery}: a critical expectation failed (below); its records "
+                     "are kept, the warehouse goes on reading the date's previous delivery")
     for folder in summary.unready:
         lines.append(f"still being written (no _READY), left alone: {folder}")
     for row in summary.expectations_failed:

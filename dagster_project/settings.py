@@ -5,6 +5,9 @@ BANK360_WAREHOUSE  the warehouse directory (default: warehouse/); the DuckDB fil
                    <warehouse>/bank360.duckdb
 BANK360_FIRST_DATE the first business date the partitions cover (default 2020-01-01)
 BANK360_EXPECTATIONS the expectation suites (default: expectations/ of this repository)
+BANK360_VALIDATE   "off" skips every great-expectations suite (the checks then pass, saying so):
+                   for measuring what validation costs (benchmarks/bench_validation.py), never
+                   for production runs
 """
 
 import os
@@ -31,3 +34,7 @@ def first_date() -> str:
 
 def expectations_dir() -> Path:
     return Path(os.environ.get("BANK360_EXPECTATIONS", PROJECT_DIR / "expectations")).resolve()
+
+
+def validation_enabled() -> bool:
+    return os.environ.get("BANK360_VALIDATE", "on").lower() != "off"

@@ -1,8 +1,9 @@
-"""great-expectations guards every loaded source feed, as blocking Dagster asset checks.
+"""great-expectations guards every layer, as blocking Dagster asset checks.
 
-Real GX (pandas datasource) on real loaded partitions: a clean batch passes every
-expectation, a seeded violation of every expectation in every suite fails, and a critical
-failure in a real Dagster run stops the warehouse build and is reported and kept.
+Real GX (pandas datasource) on real partitions of a real build: a clean batch of every
+suite (source feeds, staging models, marts) passes every expectation, a seeded violation
+of every expectation fails, a critical source failure holds its delivery back from every
+model, and a critical model failure stops what is built downstream, reported and kept.
 """
 
 import json
@@ -11,6 +12,7 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from conftest import query
@@ -18,37 +20,51 @@ from dagster import AssetCheckKey, AssetKey
 from simbank import simulate
 
 from dagster_project import runner, settings, validation
-from dagster_project.ingest import FEEDS, ledger
+from dagster_project.ingest import FEEDS, find_deliveries, ledger
+from dagster_project.validation import gx_suites
 
-SUITES = settings.PROJECT_DIR / "expectations" / "source"
-
-
-def _suite(table: str) -> dict:
-    return json.loads((SUITES / f"{table}.json").read_text(encoding="utf-8"))
+EXPECTATIONS = settings.PROJECT_DIR / "expectations"
+LAYERS = ("source", "staging", "marts")
 
 
-def test_every_source_feed_has_a_documented_suite():
-    assert {p.stem for p in SUITES.glob("*.json")} == {spec.table for spec in FEEDS}
-    for spec in FEEDS:
-        suite = _suite(spec.table)
-        assert suite["name"] == f"source.{spec.table}" and suite["meta"]["asset"] == spec.table
-        severities = {e["meta"]["severity"] for e in suite["expectations"]}
-        assert "critical" in severities and severities <= {"critical", "warning"}
-        assert all(e["meta"].get("why") for e in suite["expectations"]), spec.table
+def _suite(layer: str, asset: str) -> dict:
+    return json.loads((EXPECTATIONS / layer / f"{asset}.json").read_text(encoding="utf-8"))
+
+
+def _models(folder: str) -> set[str]:
+    return {p.stem for p in (settings.DBT_DIR / "models" / folder).rglob("*.sql")}
+
+
+def test_every_feed_staging_model_and_mart_has_a_documented_suite():
+    assert validation.suite_names("source") == sorted(spec.table for spec in FEEDS)
+    assert set(validation.suite_names("staging")) == _models("staging")
+    assert set(validation.suite_names("marts")) == _models("marts")
+    for layer in LAYERS:
+        for asset in validation.suite_names(layer):
+            suite = _suite(layer, asset)
+            assert suite["name"] == f"{layer}.{asset}" and suite["meta"]["asset"] == asset
+            assert layer == "source" or suite["meta"]["batch"]["rows"] in ("new_deliveries", "new_dates", "current")
+            severities = {e["meta"]["severity"] for e in suite["expectations"]}
+            assert "critical" in severities and severities <= {"critical", "warning"}
+            assert all(e["meta"].get("why") for e in suite["expectations"]), asset
 
 
 @pytest.fixture(scope="module")
 def batches(tmp_path_factory) -> dict:
-    """Per feed, its fullest loaded business date of a small clean bank (cycle days 27 and 28, so
-    statements are cut; a month end, so the mortgage workbook arrives), with the parameters
-    ingestion would supply."""
+    """(layer, asset) -> (batch, parameters) of a small clean bank, loaded and built once (cycle days 27
+    and 28, so statements are cut; a month end, so the mortgage workbook arrives).
+    Source feeds: the fullest loaded business date, with the parameters ingestion would supply.
+    Models: what the check reads after that single build (every date is new); staging, as the
+    staging check reads it before the build goes on (a warehouse that has read nothing yet)."""
     root = tmp_path_factory.mktemp("clean_bank")
     simulate(root / "raw", root / "truth", "--customers", "400", "--start", "20260227", "--days", "2",
              "--seed", "3")
-    runner.run(root / "raw", root / "warehouse", build=False)
+    warehouse = root / "warehouse"
+    summary = runner.run(root / "raw", warehouse)
+    assert not summary.failed_runs and summary.expectations_failed == [], runner.report(summary)
     out = {}
     for spec in FEEDS:
-        table = ledger.visible(root / "warehouse", spec.system, spec.table)
+        table = ledger.visible(warehouse, spec.system, spec.table)
         dates = table["business_date"].to_pylist()
         day = max(set(dates), key=lambda d: (dates.count(d), d))
         rows = table.filter(pd.Series(dates).eq(day).to_numpy())
@@ -57,7 +73,19 @@ def batches(tmp_path_factory) -> dict:
             total = sum((v for v in rows[spec.control].to_pylist() if v is not None), Decimal(0))
             parameters |= {"loaded_control_sum_low": float(total - Decimal("0.005")),
                            "loaded_control_sum_high": float(total + Decimal("0.005"))}
-        out[spec.table] = (validation.source_frame(spec, rows), parameters)
+        wanted = validation.columns_of(_suite("source", spec.table))
+        out["source", spec.table] = (validation.source_frame(spec, rows, wanted), parameters)
+    unread = root / "unread" / settings.DUCKDB_FILE  # same file name: dbt's views name their catalog
+    unread.parent.mkdir()
+    shutil.copy(warehouse / settings.DUCKDB_FILE, unread)
+    with duckdb.connect(str(unread)) as con:
+        con.execute("drop table intermediate.int_feed_deliveries")
+    for layer, path in (("staging", unread), ("marts", warehouse / settings.DUCKDB_FILE)):
+        with validation.connect(path) as con:
+            for model in validation.suite_names(layer):
+                frame, parameters, partition = validation.read_batch(con, f"{layer}.{model}", _suite(layer, model))
+                assert partition and len(frame), f"{layer}.{model}: nothing to validate"
+                out[layer, model] = (frame, parameters)
     return out
 
 
@@ -66,13 +94,13 @@ def _validate(suite: dict, frame: pd.DataFrame, parameters: dict, warehouse: Pat
 
 
 def test_clean_batches_pass_every_expectation(batches, tmp_path):
-    for table, (frame, parameters) in batches.items():
-        suite = _suite(table)
+    for (layer, asset), (frame, parameters) in batches.items():
+        suite = _suite(layer, asset)
         outcome = _validate(suite, frame, parameters, tmp_path)
-        assert len(outcome.rows) == len(suite["expectations"]), f"{table}: some expectations were skipped"
+        assert len(outcome.rows) == len(suite["expectations"]), f"{asset}: some expectations were skipped"
         failed = [(r["expectation"], r["observed_value"], r["unexpected_count"]) for r in outcome.rows
                   if not r["success"]]
-        assert failed == [], table
+        assert failed == [], asset
 
 
 def violate(expectation: dict, frame: pd.DataFrame, parameters: dict) -> tuple[pd.DataFrame, dict]:
@@ -118,7 +146,7 @@ def violate(expectation: dict, frame: pd.DataFrame, parameters: dict) -> tuple[p
         else:
             frame.loc[first, column] = "0001-01-01" if isinstance(low, str) else low - 1
     elif kind == "expect_column_values_to_match_regex":
-        frame.loc[first, column] = "!not matching!"
+        frame.loc[first, column] = " 中 文 "  # untrimmed, spaced Chinese: no pattern of the suites admits it
     elif kind in ("expect_column_value_lengths_to_equal", "expect_column_value_lengths_to_be_between"):
         length = kwargs.get("value", kwargs.get("max_value"))
         frame.loc[first, column] = "x" * ((length or 0) + 1)
@@ -143,8 +171,8 @@ def violate(expectation: dict, frame: pd.DataFrame, parameters: dict) -> tuple[p
 
 def test_a_seeded_violation_of_every_expectation_fails(batches, tmp_path):
     kinds = set()
-    for table, (frame, parameters) in batches.items():
-        suite = _suite(table)
+    for (layer, table), (frame, parameters) in batches.items():
+        suite = _suite(layer, table)
         for expectation in suite["expectations"]:
             broken_frame, broken_parameters = violate(expectation, frame, parameters)
             single = {**suite, "expectations": [expectation]}
@@ -155,35 +183,99 @@ def test_a_seeded_violation_of_every_expectation_fails(batches, tmp_path):
             "expect_column_values_to_be_between", "expect_table_row_count_to_equal"} <= kinds
 
 
-def test_a_critical_failure_blocks_the_build_and_is_kept(messy_bank, tmp_path, monkeypatch):
-    source_raw, _ = messy_bank
+NEVER = {"type": "expect_table_row_count_to_equal", "kwargs": {"value": 0},
+         "meta": {"severity": "critical", "why": "seeded by the test: fails on any batch with rows"}}
+
+
+def _seeded(tmp_path: Path, *assets: tuple[str, str]) -> Path:
+    """The bank's suites, with a critical expectation that cannot hold added to each (layer, asset)."""
     suites = tmp_path / "expectations"
-    shutil.copytree(settings.PROJECT_DIR / "expectations", suites)
-    seeded = json.loads((suites / "source" / "deposit_fx_rate.json").read_text())
-    seeded["expectations"].append({"type": "expect_table_row_count_to_equal", "kwargs": {"value": 0},
-                                   "meta": {"severity": "critical", "why": "seeded by the test"}})
-    (suites / "source" / "deposit_fx_rate.json").write_text(json.dumps(seeded))
-    monkeypatch.setenv("BANK360_EXPECTATIONS", str(suites))
-    raw, warehouse = tmp_path / "raw", tmp_path / "warehouse"
-    first = sorted((source_raw / "deposit").iterdir())[0]
+    shutil.rmtree(suites, ignore_errors=True)
+    shutil.copytree(EXPECTATIONS, suites)
+    for layer, asset in assets:
+        seeded = _suite(layer, asset)
+        seeded["expectations"].append(NEVER)
+        (suites / layer / f"{asset}.json").write_text(json.dumps(seeded))
+    return suites
+
+
+def _first_deposit_delivery(messy_bank, raw: Path) -> tuple[Path, int]:
+    first = sorted((messy_bank[0] / "deposit").iterdir())[0]
     shutil.copytree(first, raw / "deposit" / first.name)
+    return raw / "deposit" / first.name, ledger.announced_delivery(find_deliveries(raw)[0])
 
-    blocked = runner.run(raw, warehouse)
-    assert blocked.failed_runs and blocked.exit_status() == 1
-    assert not (warehouse / "bank360.duckdb").exists(), "the build ran after a critical failure"
-    text = runner.report(blocked)
-    assert "EXPECTATION FAILED source.deposit_fx_rate" in text and "expect_table_row_count_to_equal" in text
+
+def _check_status(warehouse: Path, asset: AssetKey) -> str:
     with runner.instance_for(warehouse) as instance:
-        check = AssetCheckKey(AssetKey("deposit_fx_rate"), "expectations")
-        latest = instance.event_log_storage.get_asset_check_execution_history(check, limit=1)
-        assert latest and latest[0].status.value == "FAILED"
+        latest = instance.event_log_storage.get_asset_check_execution_history(
+            AssetCheckKey(asset, "expectations"), limit=1)
+        return latest[0].status.value
 
-    # With the bank's own suites the same delivery passes, the build runs, and both runs stay on record.
+
+def test_a_critical_source_failure_holds_the_delivery_back(messy_bank, tmp_path, monkeypatch):
+    raw, warehouse = tmp_path / "raw", tmp_path / "warehouse"
+    folder, delivery = _first_deposit_delivery(messy_bank, raw)
+    assert not runner.run(raw, warehouse).failed_runs
+    before = query(warehouse, "select count(*), sum(ledger_balance) from staging.stg_deposit__balances")
+
+    # A redelivery of the date fails a critical expectation: it is kept, but held from every model.
+    monkeypatch.setenv("BANK360_EXPECTATIONS", str(_seeded(tmp_path, ("source", "deposit_fx_rate"))))
+    manifest = (folder / "_READY").read_text()
+    (folder / "_READY").write_text(manifest.replace(f"delivery {delivery}", f"delivery {delivery + 1}", 1))
+    held = runner.run(raw, warehouse)
+    assert held.held == [("deposit", find_deliveries(raw)[0].business_date, delivery + 1)]
+    assert held.exit_status() == 1 and not held.failed_runs, "the build runs on what is not held"
+    text = runner.report(held)
+    assert "HELD deposit" in text and "EXPECTATION FAILED source.deposit_fx_rate" in text
+    assert _check_status(warehouse, AssetKey("deposit_fx_rate")) == "FAILED"
+    assert query(warehouse, "select distinct delivery from audit.visible_deliveries") == [(delivery,)]
+    assert query(warehouse, "select bool_and(held) from audit.file_loads where delivery = ?".replace(
+        "?", str(delivery + 1))) == [(True,)]
+    assert query(warehouse, "select count(*), sum(ledger_balance) from staging.stg_deposit__balances") == before
+    assert query(warehouse, "select distinct delivery from marts.fct_deposit_balance_daily") == [(delivery,)]
+
+    # With the bank's own suites the redelivery passes, replaces the date, and every run stays on record.
     monkeypatch.delenv("BANK360_EXPECTATIONS")
     passed = runner.run(raw, warehouse, everything=True)
-    assert not passed.failed_runs and passed.expectations_failed == []
+    assert not passed.failed_runs and passed.held == [] and passed.expectations_failed == [], runner.report(passed)
+    assert query(warehouse, "select distinct delivery from marts.fct_deposit_balance_daily") == [(delivery + 1,)]
     assert passed.data_docs.exists() and "source.deposit_fx_rate" in "".join(
         p.read_text(errors="ignore") for p in passed.data_docs.parent.rglob("*.html"))
     runs = query(warehouse, "select bool_and(success) from audit.validation_results "
                             "where suite = 'source.deposit_fx_rate' group by run_id order by 1")
-    assert runs == [(False,), (True,)]
+    assert runs == [(False,), (True,), (True,)]
+
+
+def test_a_critical_model_failure_stops_what_is_built_from_it(messy_bank, tmp_path, monkeypatch):
+    raw, warehouse = tmp_path / "raw", tmp_path / "warehouse"
+    _first_deposit_delivery(messy_bank, raw)
+    monkeypatch.setenv("BANK360_EXPECTATIONS", str(_seeded(tmp_path, ("staging", "stg_deposit__balances"))))
+    stopped = runner.run(raw, warehouse)
+    assert stopped.failed_runs and stopped.exit_status() == 1
+    assert "EXPECTATION FAILED staging.stg_deposit__balances" in runner.report(stopped)
+    assert _check_status(warehouse, AssetKey(["staging", "stg_deposit__balances"])) == "FAILED"
+    schemas = {s for (s,) in query(warehouse, "select distinct table_schema from information_schema.tables")}
+    assert "staging" in schemas and "marts" not in schemas and "intermediate" not in schemas
+
+    # Staging passes now; a mart's critical failure is reported and recorded in the history table.
+    monkeypatch.setenv("BANK360_EXPECTATIONS", str(_seeded(tmp_path, ("marts", "customer_360"))))
+    mart = runner.run(raw, warehouse, load=False)
+    assert mart.failed_runs and "EXPECTATION FAILED marts.customer_360" in runner.report(mart)
+    assert _check_status(warehouse, AssetKey(["marts", "customer_360"])) == "FAILED"
+    assert _check_status(warehouse, AssetKey(["staging", "stg_deposit__balances"])) == "SUCCEEDED"
+    failed = query(warehouse, "select count(*) from audit.validation_results where suite = 'marts.customer_360' "
+                              "and not success and expectation like 'expect_table_row_count_to_equal%'")
+    assert failed == [(1,)], "audit.validation_results reads the history as it stands"
+    assert any(row["suite"] == "marts.customer_360" for row in mart.expectations_failed)
+
+
+def test_data_docs_render_the_newest_validations_of_each_suite(tmp_path, monkeypatch):
+    monkeypatch.setattr(gx_suites, "DOCS_RUNS_KEPT", 2)
+    suite = {"name": "test.tiny", "meta": {"asset": "tiny"}, "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}, "meta": {"severity": "critical"}}]}
+    for run in range(3):
+        validation.validate(suite, pd.DataFrame({"a": [1, None]}), {}, partition="p", run_id=f"run{run}",
+                            warehouse=tmp_path)
+    docs = validation.build_data_docs(tmp_path)
+    pages = sorted(p.parent.parent.name for p in (docs.parent / "validations").rglob("*.html"))
+    assert docs.exists() and pages == ["run1 p", "run2 p"]

@@ -27,6 +27,7 @@ from .. import settings, validation
 from ..ingest import SYSTEMS, FeedSpec, feeds_of, ledger, load_delivery
 from ..ingest.load import FeedResult
 from ..resources import Landing
+from .expectation_checks import check_result
 
 DAILY = DailyPartitionsDefinition(start_date=settings.first_date(), end_offset=1)
 MONTHLY = MonthlyPartitionsDefinition(start_date=settings.first_date(), end_offset=1)
@@ -73,23 +74,28 @@ def _delivery_asset(system: str):
                           "(missing, late, or still being written)")
         started = dt.datetime.now()
         result = load_delivery(folder)
-        ledger.record(result, landing.warehouse, started)
-        outcomes = {feed.table_name: _validate(spec, feed, context.run_id, landing)
+        # Validated before the commit: a critical failure commits the delivery held, so no
+        # later build reads it (the blocking check stops this run's downstream steps).
+        outcomes = {feed.table_name: _validate(spec, feed, context.run.run_id, landing)
                     for spec, feed in zip(feeds_of(system), result.feeds, strict=True)}
-        validation.record([o for o in outcomes.values() if o], landing.warehouse, system, day, result.delivery,
-                          context.run_id)
+        validation.record([o for o in outcomes.values() if o],
+                          validation.history.path(landing.warehouse, system, day, result.delivery, context.run.run_id))
+        held = any(o and o.failed("critical") for o in outcomes.values())
+        ledger.record(result, landing.warehouse, started, held=held)
         for feed in result.feeds:
             yield MaterializeResult(asset_key=feed.table_name, metadata={
                 "delivery": result.delivery, "file": feed.file, "status": feed.status,
                 "reason": feed.reason or "", "records_delivered": feed.delivered or 0,
                 "records_loaded": feed.loaded, "records_quarantined": feed.quarantined,
                 "control_sum": str(feed.control_sum) if feed.control_sum is not None else "",
+                "held": held,
             })
             yield AssetCheckResult(asset_key=feed.table_name, check_name="file_accepted",
                                    passed=feed.status == "loaded", severity=AssetCheckSeverity.WARN,
                                    metadata={"reason": feed.reason or "", "message": feed.message or ""})
-            yield _expectations_result(feed, outcomes[feed.table_name])
-        context.log.info(f"{system} {day} delivery {result.delivery}: "
+            yield check_result(feed.table_name, outcomes[feed.table_name],
+                               "no records were loaded (see file_accepted), or validation is off")
+        context.log.info(f"{system} {day} delivery {result.delivery}{' HELD' if held else ''}: "
                          f"{sum(f.loaded for f in result.feeds)} loaded, "
                          f"{sum(f.quarantined for f in result.feeds)} quarantined, "
                          f"{len(result.rejected)} files rejected")
@@ -100,23 +106,11 @@ def _delivery_asset(system: str):
 def _validate(spec: FeedSpec, feed: FeedResult, run_id: str, landing: Landing) -> validation.Outcome | None:
     """The feed's loaded records of this delivery against its suite (none when the file was rejected)."""
     suite = validation.load_suite("source", spec.table)
-    if feed.status != "loaded" or suite is None:
+    if feed.status != "loaded" or suite is None or not settings.validation_enabled():
         return None
-    return validation.validate(suite, validation.source_frame(spec, feed.table),
+    return validation.validate(suite, validation.source_frame(spec, feed.table, validation.columns_of(suite)),
                                validation.source_parameters(spec, feed),
                                partition=feed.business_date.isoformat(), run_id=run_id, warehouse=landing.warehouse)
-
-
-def _expectations_result(feed: FeedResult, outcome: validation.Outcome | None) -> AssetCheckResult:
-    if outcome is None:
-        return AssetCheckResult(asset_key=feed.table_name, check_name="expectations", passed=True,
-                                metadata={"validated": "nothing: no records were loaded (see file_accepted)"})
-    critical, warnings = outcome.failed("critical"), outcome.failed("warning")
-    return AssetCheckResult(
-        asset_key=feed.table_name, check_name="expectations", passed=not critical and not warnings,
-        severity=AssetCheckSeverity.ERROR if critical else AssetCheckSeverity.WARN,
-        metadata={"suite": outcome.suite, "expectations": len(outcome.rows),
-                  "critical_failed": "; ".join(critical), "warnings_failed": "; ".join(warnings)})
 
 
 delivery_assets = {system: _delivery_asset(system) for system in SYSTEMS}

@@ -1,9 +1,11 @@
 """The dbt project on DuckDB, as Dagster assets: the only writer of the DuckDB file.
 
-Every dbt model is an asset. The whole build runs in one step in the
-`bank360_duckdb_writer` pool, whose limit is one slot: however runs are
+Every dbt model is an asset. The build runs in two steps, the staging views
+and then everything built from them, with the staging expectations between
+(assets/expectation_checks.py). Every step that touches the DuckDB file runs
+in the `bank360_duckdb_writer` pool, whose limit is one slot: however runs are
 launched and whatever executor runs them, two steps never write the DuckDB
-file at once.
+file at once, and validation never reads it while dbt writes.
 """
 
 import os
@@ -42,8 +44,12 @@ if _manifest_is_stale():
     _parse()
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, pool=settings.DUCKDB_POOL)
-def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, landing: Landing):
+# The staging views and what they read (audit.file_loads, audit.visible_deliveries): built
+# in their own step, so their blocking expectations run before anything is built from them.
+STAGING = "+staging"
+
+
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, landing: Landing):
     # The dbt profile and project read the warehouse location from the environment:
     # make it the one this run's resources name.
     os.environ["BANK360_WAREHOUSE"] = str(landing.warehouse)
@@ -51,3 +57,13 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, landin
     ledger.write_schema_anchors(landing.warehouse)
     validation.write_anchor(landing.warehouse)
     yield from dbt.cli(["build"], context=context).stream()
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, select=STAGING, name="staging_models", pool=settings.DUCKDB_POOL)
+def staging_models(context: AssetExecutionContext, dbt: DbtCliResource, landing: Landing):
+    yield from _build(context, dbt, landing)
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, exclude=STAGING, name="warehouse_models", pool=settings.DUCKDB_POOL)
+def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, landing: Landing):
+    yield from _build(context, dbt, landing)

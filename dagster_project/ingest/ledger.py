@@ -11,6 +11,10 @@ system and date, the newest committed delivery and only its staging files.
 So a load killed half-way leaves nothing visible (its files are not
 committed), a rerun rewrites the same names, a redelivery (n+1) replaces the
 date as a whole, and a late delivery lands in its own date.
+
+A delivery that failed a critical expectation is committed *held*: its records are
+kept (loaded or quarantined, the counts reconcile), but readers go on seeing the
+date's previous delivery, if any, until a redelivery passes.
 """
 
 import datetime as dt
@@ -19,13 +23,16 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .load import DeliveryResult, files_table, quarantine_table
+from .load import FILES_SCHEMA, DeliveryResult, files_table, quarantine_table
 from .manifest import DeliveryFolder, read_manifest
 from .staging import write_empty_if_missing, write_table_atomic
 
 STAGING = Path("staging")
 QUARANTINE = Path("audit") / "quarantine"
 FILE_LOADS = Path("audit") / "file_loads"
+COMMIT_SCHEMA = FILES_SCHEMA.append(pa.field("sha256", pa.string())).append(
+    pa.field("started", pa.timestamp("us"))).append(pa.field("finished", pa.timestamp("us"))).append(
+    pa.field("held", pa.bool_()))
 
 
 def _part(day: dt.date, delivery: int) -> Path:
@@ -58,8 +65,8 @@ def has_commit(warehouse: Path, system: str, day: dt.date) -> bool:
     return any((Path(warehouse) / FILE_LOADS / system / f"{day:%Y%m%d}").glob("delivery_*.parquet"))
 
 
-def record(result: DeliveryResult, warehouse: Path, started: dt.datetime) -> pa.Table:
-    """Write a loaded delivery's staging and quarantine files, then commit it."""
+def record(result: DeliveryResult, warehouse: Path, started: dt.datetime, held: bool = False) -> pa.Table:
+    """Write a loaded delivery's staging and quarantine files, then commit it (held: invisible to readers)."""
     warehouse = Path(warehouse)
     part = _part(result.business_date, result.delivery)
     for feed in result.feeds:
@@ -67,13 +74,14 @@ def record(result: DeliveryResult, warehouse: Path, started: dt.datetime) -> pa.
             write_table_atomic(feed.table, warehouse / STAGING / feed.table_name / part)
     write_table_atomic(quarantine_table(result),
                        quarantine_path(warehouse, result.system, result.business_date, result.delivery))
-    loads = _with_audit_columns(files_table(result), result, started)
+    loads = _with_audit_columns(files_table(result), result, started, held)
     write_table_atomic(loads, commit_path(warehouse, result.system, result.business_date, result.delivery))
-    _drop_superseded(warehouse, result)
+    if not held:  # a held delivery leaves the previous one visible, so its files stay
+        _drop_superseded(warehouse, result)
     return loads
 
 
-def _with_audit_columns(loads: pa.Table, result: DeliveryResult, started: dt.datetime) -> pa.Table:
+def _with_audit_columns(loads: pa.Table, result: DeliveryResult, started: dt.datetime, held: bool) -> pa.Table:
     try:
         listed = read_manifest(result.folder).files
     except ValueError:
@@ -82,7 +90,8 @@ def _with_audit_columns(loads: pa.Table, result: DeliveryResult, started: dt.dat
     n = loads.num_rows
     loads = loads.append_column("sha256", pa.array(sha, pa.string()))
     loads = loads.append_column("started", pa.array([started] * n, pa.timestamp("us")))
-    return loads.append_column("finished", pa.array([dt.datetime.now()] * n, pa.timestamp("us")))
+    loads = loads.append_column("finished", pa.array([dt.datetime.now()] * n, pa.timestamp("us")))
+    return loads.append_column("held", pa.array([held] * n, pa.bool_()))
 
 
 def _drop_superseded(warehouse: Path, result: DeliveryResult) -> None:
@@ -95,24 +104,31 @@ def _drop_superseded(warehouse: Path, result: DeliveryResult) -> None:
 
 
 def write_schema_anchors(warehouse: Path) -> None:
-    """An empty, typed file per feed (date 00000000, delivery 0: never committed).
+    """An empty, typed file per feed and for the commit log (date 00000000, delivery 0: never committed).
 
     The models read every feed with one glob; a feed nothing has delivered yet (the
     month's mortgage workbook) then still has a schema, and yields no rows.
     """
     from .feeds import FEEDS
 
+    anchor = Path("00000000") / "delivery_0.parquet"
     for spec in FEEDS:
-        write_empty_if_missing(spec.loaded_schema(), Path(warehouse) / STAGING / spec.table / "00000000"
-                               / "delivery_0.parquet")
+        write_empty_if_missing(spec.loaded_schema(), Path(warehouse) / STAGING / spec.table / anchor)
+    write_empty_if_missing(COMMIT_SCHEMA, Path(warehouse) / FILE_LOADS / "none" / anchor)
+
+
+def is_held(commit: Path) -> bool:
+    return any(pq.read_table(commit, columns=["held"])["held"].to_pylist())
 
 
 def newest_commits(warehouse: Path) -> dict[tuple[str, str], int]:
-    """(system, YYYYMMDD) -> the newest committed delivery number: what readers see."""
+    """(system, YYYYMMDD) -> the newest committed delivery number not held: what readers see."""
     newest: dict[tuple[str, str], int] = {}
     for commit in (Path(warehouse) / FILE_LOADS).glob("*/*/delivery_*.parquet"):
         key = (commit.parent.parent.name, commit.parent.name)
-        newest[key] = max(newest.get(key, 0), int(commit.stem.removeprefix("delivery_")))
+        delivery = int(commit.stem.removeprefix("delivery_"))
+        if delivery > newest.get(key, 0) and not is_held(commit):
+            newest[key] = delivery
     return newest
 
 

@@ -1,8 +1,9 @@
-"""Great-expectations validation of what bank360 loads, partition by partition."""
+"""Great-expectations validation of what bank360 loads and builds, partition by partition."""
 
-from .gx_suites import Outcome, build_data_docs, load_suite, validate
+from .frames import source_frame, source_parameters
+from .gx_suites import Outcome, build_data_docs, columns_of, load_suite, suite_names, validate
 from .history import record, write_anchor
-from .source_frames import source_frame, source_parameters
+from .model_batches import connect, read_batch
 
-__all__ = ["Outcome", "build_data_docs", "load_suite", "record", "source_frame", "source_parameters", "validate",
-           "write_anchor"]
+__all__ = ["Outcome", "build_data_docs", "columns_of", "connect", "load_suite", "read_batch", "record",
+           "source_frame", "source_parameters", "suite_names", "validate", "write_anchor"]

@@ -12,6 +12,7 @@ import datetime as dt
 import fcntl
 import json
 import logging
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,6 +22,7 @@ import pandas as pd
 from .. import settings
 
 DATA_DOCS = Path("gx") / "uncommitted" / "data_docs" / "local_site" / "index.html"
+DOCS_RUNS_KEPT = 30  # validations of each suite the Data Docs show
 
 
 @dataclass
@@ -37,6 +39,23 @@ class Outcome:
 def load_suite(layer: str, asset: str) -> dict | None:
     path = settings.expectations_dir() / layer / f"{asset}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def suite_names(layer: str) -> list[str]:
+    """The assets a layer has suites for."""
+    return sorted(path.stem for path in (settings.expectations_dir() / layer).glob("*.json"))
+
+
+def columns_of(suite: dict) -> set[str]:
+    """Every column a suite's expectations name, in their arguments or their row conditions:
+    the batch carries only these (converting and scanning the others would be wasted)."""
+    names: set[str] = set()
+    for expectation in suite["expectations"]:
+        kwargs = expectation["kwargs"]
+        names |= {kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs}
+        names |= set(kwargs.get("column_list", []))
+        names |= set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r'"[^"]*"', "", kwargs.get("row_condition", ""))))
+    return names
 
 
 def _parameters_of(value) -> set[str]:
@@ -110,19 +129,27 @@ def _run(suite: dict, usable: list[dict], frame: pd.DataFrame, parameters: dict,
 
     # A batch that cannot supply every parameter runs a reduced suite: registered under its own name.
     name = suite["name"] if len(usable) == len(suite["expectations"]) else f"{suite['name']} (reduced)"
-    checkpoint = _checkpoint(str(Path(warehouse).resolve()),
-                             json.dumps({**suite, "name": name, "expectations": usable}))
+    checkpoint = _checkpoint(str(Path(warehouse).resolve()), {**suite, "name": name, "expectations": usable})
     return checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters,
                           run_id=RunIdentifier(run_name=run_name))
 
 
-@cache
-def _checkpoint(warehouse: str, suite_json: str):
-    """The suite, its validation definition and checkpoint, registered once per process and suite."""
+_registered: dict[tuple[str, str], tuple[dict, object]] = {}  # (warehouse, suite name) -> (suite, checkpoint)
+
+
+def _checkpoint(warehouse: str, suite: dict):
+    """The checkpoint of a suite, registered once per process, and again whenever the suite changed."""
+    key = (warehouse, suite["name"])
+    if key not in _registered or _registered[key][0] != suite:
+        _registered[key] = (suite, _register(warehouse, suite))
+    return _registered[key][1]
+
+
+def _register(warehouse: str, suite: dict):
+    """The suite, its validation definition and checkpoint, stored in the GX project."""
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
-    suite = json.loads(suite_json)
     usable = suite["expectations"]
     asset = suite["meta"]["asset"]
     context = _context(warehouse)
@@ -149,8 +176,25 @@ def _checkpoint(warehouse: str, suite_json: str):
         gx.Checkpoint(name=suite["name"], validation_definitions=[definition], actions=[]))
 
 
-def build_data_docs(warehouse: Path) -> Path:
-    """Render every stored validation as HTML; the index page's path."""
+def build_data_docs(warehouse: Path, since: dt.datetime | None = None) -> Path:
+    """Render the validations made since `since` (every one when None) as HTML, and the index page.
+
+    GX's own store keeps only the newest DOCS_RUNS_KEPT results of each suite (the index page reads
+    every stored result); audit.validation_results keeps them all. So rendering follows the day's
+    validations, not the history.
+    """
     with _gx_lock(warehouse):
-        _context(str(Path(warehouse).resolve())).build_data_docs()
+        context = _context(str(Path(warehouse).resolve()))
+        store = context.validation_results_store
+        by_suite: dict[str, list] = {}
+        for key in store.list_keys():
+            by_suite.setdefault(key.expectation_suite_identifier.name, []).append(key)
+        fresh = []
+        for keys in by_suite.values():
+            keys.sort(key=lambda k: k.run_id.run_time, reverse=True)
+            for old in keys[DOCS_RUNS_KEPT:]:
+                store.remove_key(old)
+            fresh += [k for k in keys[:DOCS_RUNS_KEPT] if since is None or k.run_id.run_time >= since]
+        if fresh or not (Path(warehouse) / DATA_DOCS).exists():  # none: GX would render every page
+            context.build_data_docs(resource_identifiers=[*fresh, *{k.expectation_suite_identifier for k in fresh}])
     return Path(warehouse) / DATA_DOCS

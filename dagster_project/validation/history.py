@@ -1,5 +1,7 @@
-"""Every expectation's result, kept: Parquet under <warehouse>/audit/validations/, one file
-per validated delivery and run, read by dbt as audit.validation_results."""
+"""Every expectation's result, kept: Parquet under <warehouse>/audit/validations/, read by dbt
+as audit.validation_results. One file per validated delivery and run for source feeds
+(<system>/<business date>/delivery_<n>_<run>), per layer and run for the models a build
+validated (<layer>/<run date>/<run>)."""
 
 import datetime as dt
 from pathlib import Path
@@ -23,9 +25,19 @@ def path(warehouse: Path, system: str, day: dt.date, delivery: int, run_id: str)
     return Path(warehouse) / VALIDATIONS / system / f"{day:%Y%m%d}" / f"delivery_{delivery}_{run_id}.parquet"
 
 
-def record(outcomes: list[Outcome], warehouse: Path, system: str, day: dt.date, delivery: int, run_id: str) -> Path:
+def layer_path(warehouse: Path, layer: str, run_id: str) -> Path:
+    """Where one build run's validations of one model layer are kept."""
+    return Path(warehouse) / VALIDATIONS / layer / f"{dt.date.today():%Y%m%d}" / f"{run_id}.parquet"
+
+
+def of_run(warehouse: Path, run_id: str) -> list[Path]:
+    """Every validations file one run wrote."""
+    return sorted((Path(warehouse) / VALIDATIONS).glob(f"*/*/*{run_id}.parquet"))
+
+
+def record(outcomes: list[Outcome], target: Path) -> Path:
     rows = [row for outcome in outcomes for row in outcome.rows]
-    return write_table_atomic(pa.Table.from_pylist(rows, SCHEMA), path(warehouse, system, day, delivery, run_id))
+    return write_table_atomic(pa.Table.from_pylist(rows, SCHEMA), target)
 
 
 def write_anchor(warehouse: Path) -> None:

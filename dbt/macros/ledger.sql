@@ -4,7 +4,9 @@
     later, Spark: only this macro knows how each engine reads a folder of Parquet. -#}
 
 {% macro ledger_glob(kind, system='*') -%}
-    {%- if kind in ('file_loads', 'quarantine', 'validations') -%}
+    {%- if kind == 'validations' -%}
+        {{ var('warehouse_dir') }}/audit/validations/*/*/*.parquet
+    {%- elif kind in ('file_loads', 'quarantine') -%}
         {{ var('warehouse_dir') }}/audit/{{ kind }}/{{ system }}/*/delivery_*.parquet
     {%- else -%}
         {{ var('warehouse_dir') }}/staging/{{ kind }}/*/delivery_*.parquet
@@ -24,24 +26,15 @@
 {%- endmacro %}
 
 {#- A feed's loaded rows as readers may see them: for each business date only the
-    newest committed delivery (the rule of ledger.visible). A load killed before its
-    commit, or a delivery superseded by a redelivery, contributes nothing. -#}
+    delivery audit.visible_deliveries names (the rule of ledger.visible). -#}
 {% macro committed_feed(feed_table, system) -%}
     {#- Declares the lineage (dbt docs, and Dagster's ingestion asset upstream of this model);
         the rows themselves are read from the Parquet, which every engine can scan. -#}
     {%- set _lineage = source('ingested', feed_table) -%}
     select staged.*
     from {{ parquet_scan(ledger_glob(feed_table)) }} as staged
-    inner join ({{ newest_deliveries() }}) as newest
+    inner join {{ ref('visible_deliveries') }} as newest
         on newest.system = '{{ system }}'
         and staged.business_date = newest.business_date
         and staged.delivery = newest.delivery
-{%- endmacro %}
-
-{#- (system, business_date, delivery) of the newest committed delivery of every date: what
-    readers see. -#}
-{% macro newest_deliveries() -%}
-    select system, business_date, max(delivery) as delivery
-    from {{ ref('file_loads') }}
-    group by system, business_date
 {%- endmacro %}

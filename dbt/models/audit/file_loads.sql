@@ -15,5 +15,6 @@ select
     control_sum,
     drift,
     started,
-    finished
+    finished,
+    coalesce(held, false) as held
 from {{ parquet_scan(ledger_glob('file_loads')) }}

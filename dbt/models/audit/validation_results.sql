@@ -1,4 +1,6 @@
-{#- Every expectation evaluated by great-expectations, every run: the validation history. -#}
+{#- Every expectation evaluated by great-expectations, every run: the validation history. A view,
+    so it shows the checks that ran after this build's models too (the marts' own). -#}
+{{ config(materialized='view') }}
 select
     suite,
     asset,

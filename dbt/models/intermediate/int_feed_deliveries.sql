@@ -4,14 +4,10 @@
     row (its date is read again); a late delivery is new too. -#}
 {{ config(materialized='incremental', unique_key=['source_system', 'feed', 'business_date', 'delivery']) }}
 
-with visible as (
-    {{ newest_deliveries() }}
-),
-
-loaded_files as (
+with loaded_files as (
     select distinct loads.system as source_system, loads.feed, loads.business_date, loads.delivery
     from {{ ref('file_loads') }} as loads
-    inner join visible
+    inner join {{ ref('visible_deliveries') }} as visible
         on loads.system = visible.system
         and loads.business_date = visible.business_date
         and loads.delivery = visible.delivery
