@@ -99,11 +99,12 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
                 partition_key=partition_key(folder.system, folder.business_date), instance=instance,
                 resources=resources, raise_on_error=False, run_config=QUIET)
             summary.expectations_failed += _failed_expectations(warehouse, result.run_id)
-            commit = ledger.commit_path(warehouse, folder.system, folder.business_date,
-                                        ledger.announced_delivery(folder))
+            delivery = ledger.announced_delivery(folder)
+            commit = ledger.commit_path(warehouse, folder.system, folder.business_date, delivery)
             committed = commit.is_file() and commit.stat().st_mtime >= started  # by this run
             if committed:
-                _collect(summary, warehouse, folder)
+                _collect(summary, commit, ledger.quarantine_path(warehouse, folder.system, folder.business_date,
+                                                                  delivery))
             # A held delivery fails its run (the blocking check), and is reported as held.
             if not result.success and not (committed and ledger.is_held(commit)):
                 summary.failed_runs.append(f"{folder.system} {folder.business_date}: run {result.run_id} failed")
@@ -125,11 +126,8 @@ def _failed_expectations(warehouse: Path, run_id: str) -> list[dict]:
             for row in pq.read_table(path).to_pylist() if not row["success"]]
 
 
-def _collect(summary: Summary, warehouse: Path, folder: DeliveryFolder) -> None:
-    delivery = ledger.announced_delivery(folder)
-    summary.loads += pq.read_table(ledger.commit_path(warehouse, folder.system, folder.business_date,
-                                                      delivery)).to_pylist()
-    quarantine = ledger.quarantine_path(warehouse, folder.system, folder.business_date, delivery)
+def _collect(summary: Summary, commit: Path, quarantine: Path) -> None:
+    summary.loads += pq.read_table(commit).to_pylist()
     if quarantine.exists():
         summary.reasons.update(pq.read_table(quarantine, columns=["reason"])["reason"].to_pylist())
 

@@ -86,12 +86,13 @@ def _with_audit_columns(loads: pa.Table, result: DeliveryResult, started: dt.dat
         listed = read_manifest(result.folder).files
     except ValueError:
         listed = {}
-    sha = [listed.get(name, (None, None))[1] for name in loads["file"].to_pylist()]
     n = loads.num_rows
-    loads = loads.append_column("sha256", pa.array(sha, pa.string()))
-    loads = loads.append_column("started", pa.array([started] * n, pa.timestamp("us")))
-    loads = loads.append_column("finished", pa.array([dt.datetime.now()] * n, pa.timestamp("us")))
-    return loads.append_column("held", pa.array([held] * n, pa.bool_()))
+    audit = {"sha256": [listed.get(name, (None, None))[1] for name in loads["file"].to_pylist()],
+             "started": [started] * n, "finished": [dt.datetime.now()] * n, "held": [held] * n}
+    for name, values in audit.items():  # typed by COMMIT_SCHEMA, the one definition of the commit
+        field = COMMIT_SCHEMA.field(name)
+        loads = loads.append_column(field, pa.array(values, field.type))
+    return loads
 
 
 def _drop_superseded(warehouse: Path, result: DeliveryResult) -> None:

@@ -24,16 +24,17 @@ from .frames import HALF_CENT, batch_frame
 from .gx_suites import columns_of
 
 
-def _relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    """A relation's columns in order; none when it does not exist (yet)."""
     schema, name = relation.split(".")
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? "
-                            "and table_name = ?", [schema, name]).fetchone()[0])
+    return [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = ? "
+                                      "and table_name = ? order by ordinal_position", [schema, name]).fetchall()]
 
 
 def _unread(con: duckdb.DuckDBPyConnection, feed: list[str]) -> str:
     """The visible loaded files of a feed the build has not read yet: (business_date, delivery, records_loaded)."""
     system, name = feed
-    read = "" if not _relation_exists(con, "intermediate.int_feed_deliveries") else """
+    read = "" if not _columns(con, "intermediate.int_feed_deliveries") else """
         and not exists (select 1 from intermediate.int_feed_deliveries as seen
                         where seen.source_system = loads.system and seen.feed = loads.feed
                           and seen.business_date = loads.business_date and seen.delivery = loads.delivery)"""
@@ -64,9 +65,7 @@ def read_batch(con: duckdb.DuckDBPyConnection, relation: str, suite: dict) -> tu
     batch, parameters = suite["meta"]["batch"], {}
     checked = [tuple(pair) for pair in batch.get("checked_ids", [])]
     wanted = columns_of(suite) | {c for pair in checked for c in pair if c}
-    schema, name = relation.split(".")
-    present = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = ? "
-                                         "and table_name = ? order by ordinal_position", [schema, name]).fetchall()]
+    present = _columns(con, relation)
     # At least one column, so that a suite of row counts still has rows to count; derived columns
     # are computed on the model's own columns.
     projection = ", ".join(f"model.{c}" for c in present if c in wanted) or f"model.{present[0]}"
