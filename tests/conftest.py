@@ -12,6 +12,19 @@ from dagster_project import runner
 
 os.environ.setdefault("DO_NOT_TRACK", "1")  # dbt's usage tracking hangs without a network
 
+# Expensive fixtures shared by tests: the tests using one run on the same pytest-xdist worker,
+# so it is built once (a session or module fixture is built again on every worker that needs it).
+SHARED_FIXTURES = {"replayed": "messy_warehouses", "built_bank": "messy_warehouses", "batches": "clean_bank"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
+def pytest_collection_modifyitems(items):
+    for item in items:
+        groups = {SHARED_FIXTURES[name] for name in item.fixturenames if name in SHARED_FIXTURES}
+        assert len(groups) <= 1, f"{item.nodeid} needs fixtures of two groups: merge them in SHARED_FIXTURES"
+        for group in groups:
+            item.add_marker(pytest.mark.xdist_group(group))
+
 
 @pytest.fixture(scope="session")
 def messy_bank(tmp_path_factory) -> tuple[Path, Path]:

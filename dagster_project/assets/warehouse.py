@@ -14,6 +14,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from .. import settings, validation
+from ..filelock import exclusive
 from ..ingest import ledger
 from ..resources import Landing
 
@@ -40,8 +41,11 @@ def _parse() -> None:
         raise RuntimeError(f"dbt parse of {settings.DBT_DIR} failed: {result.exception}")
 
 
-if _manifest_is_stale():
-    _parse()
+# Processes importing the definitions at once (a webserver and its runs, test workers) would
+# write the manifest over each other: one parses, the others then find it fresh.
+with exclusive(settings.DBT_DIR / "target" / "parse.lock"):
+    if _manifest_is_stale():
+        _parse()
 
 
 # The staging views and what they read (audit.file_loads, audit.visible_deliveries): built
@@ -49,21 +53,25 @@ if _manifest_is_stale():
 STAGING = "+staging"
 
 
-def _build(context: AssetExecutionContext, dbt: DbtCliResource, landing: Landing):
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, landing: Landing, step: str):
     # The dbt profile and project read the warehouse location from the environment:
     # make it the one this run's resources name.
     os.environ["BANK360_WAREHOUSE"] = str(landing.warehouse)
     landing.warehouse.mkdir(parents=True, exist_ok=True)
     ledger.write_schema_anchors(landing.warehouse)
     validation.write_anchor(landing.warehouse)
-    yield from dbt.cli(["build"], context=context).stream()
+    # dbt's artifacts and logs go beside the warehouse they describe, one folder per step, overwritten
+    # by each build: dbt's partial parse then carries over from run to run, and warehouses built
+    # side by side (test workers, a second environment) never share a folder.
+    target = landing.warehouse / "dbt" / step
+    yield from dbt.cli(["build"], context=context, target_path=target).stream()
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, select=STAGING, name="staging_models", pool=settings.DUCKDB_POOL)
 def staging_models(context: AssetExecutionContext, dbt: DbtCliResource, landing: Landing):
-    yield from _build(context, dbt, landing)
+    yield from _build(context, dbt, landing, "staging_models")
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, exclude=STAGING, name="warehouse_models", pool=settings.DUCKDB_POOL)
 def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, landing: Landing):
-    yield from _build(context, dbt, landing)
+    yield from _build(context, dbt, landing, "warehouse_models")

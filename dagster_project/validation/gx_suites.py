@@ -9,7 +9,6 @@ evaluated. The GX project (stores and Data Docs) lives under <warehouse>/gx.
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import logging
 import re
@@ -20,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import settings
+from ..filelock import exclusive
 
 DATA_DOCS = Path("gx") / "uncommitted" / "data_docs" / "local_site" / "index.html"
 DOCS_RUNS_KEPT = 30  # validations of each suite the Data Docs show
@@ -95,7 +95,7 @@ def validate(suite: dict, frame: pd.DataFrame, parameters: dict, *, partition: s
         result = _run(suite, usable, frame, parameters, f"{run_id} {partition}", warehouse)
     validated_at = dt.datetime.now()
     rows = []
-    for outcome in next(iter(result.run_results.values())).results:
+    for outcome in result.results:
         config = outcome.expectation_config
         raised = bool(outcome.exception_info and outcome.exception_info.get("raised_exception"))
         observed = outcome.result.get("observed_value")
@@ -113,67 +113,71 @@ def validate(suite: dict, frame: pd.DataFrame, parameters: dict, *, partition: s
     return Outcome(suite["name"], suite["meta"]["asset"], partition, rows)
 
 
-@contextlib.contextmanager
 def _gx_lock(warehouse: Path):
     """The GX project's JSON stores are shared files: one process writes them at a time
     (ingestion steps of different systems may validate in parallel processes)."""
-    lock = Path(warehouse) / "gx.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
+    return exclusive(Path(warehouse) / "gx.lock")
 
 
 def _run(suite: dict, usable: list[dict], frame: pd.DataFrame, parameters: dict, run_name: str, warehouse: Path):
+    """Validate the batch with GX's validator, and keep the result in GX's store (the Data Docs read it).
+
+    No checkpoint or validation definition: GX would read back and compare their stored JSON on
+    every run, a fixed cost per suite that dominated small batches."""
     from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+    from great_expectations.validator.v1_validator import Validator
 
-    # A batch that cannot supply every parameter runs a reduced suite: registered under its own name.
+    root = str(Path(warehouse).resolve())
+    # A batch that cannot supply every parameter runs a reduced suite: stored under its own name.
     name = suite["name"] if len(usable) == len(suite["expectations"]) else f"{suite['name']} (reduced)"
-    checkpoint = _checkpoint(str(Path(warehouse).resolve()), {**suite, "name": name, "expectations": usable})
-    return checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters,
-                          run_id=RunIdentifier(run_name=run_name))
+    gx_suite = _stored_suite(root, {**suite, "name": name, "expectations": usable})
+    validator = Validator(batch_definition=_batch_definition(root, suite["meta"]["asset"]),
+                          batch_parameters={"dataframe": frame})
+    result = validator.validate_expectation_suite(gx_suite, parameters)
+    run_id = RunIdentifier(run_name=run_name)
+    result.meta |= {"run_id": run_id, "validation_time": run_id.run_time}
+    key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
+                                     run_id=run_id, batch_identifier=validator.active_batch_id)
+    _context(root).validation_results_store.store_validation_results(result, key)
+    return result
 
 
-_registered: dict[tuple[str, str], tuple[dict, object]] = {}  # (warehouse, suite name) -> (suite, checkpoint)
+_stored: dict[tuple[str, str], tuple[dict, object]] = {}  # (warehouse, suite name) -> (suite, GX suite)
 
 
-def _checkpoint(warehouse: str, suite: dict):
-    """The checkpoint of a suite, registered once per process, and again whenever the suite changed."""
-    key = (warehouse, suite["name"])
-    if key not in _registered or _registered[key][0] != suite:
-        _registered[key] = (suite, _register(warehouse, suite))
-    return _registered[key][1]
-
-
-def _register(warehouse: str, suite: dict):
-    """The suite, its validation definition and checkpoint, stored in the GX project."""
+def _stored_suite(warehouse: str, suite: dict):
+    """The suite as a GX object, stored in the GX project (its Data Docs page) once per process,
+    and again whenever the suite changed."""
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
-    usable = suite["expectations"]
-    asset = suite["meta"]["asset"]
+    key = (warehouse, suite["name"])
+    if key not in _stored or _stored[key][0] != suite:
+        context = _context(warehouse)
+        with contextlib.suppress(Exception):  # a previous version of the suite: replaced
+            context.suites.delete(name=suite["name"])
+        _stored[key] = (suite, context.suites.add(gx.ExpectationSuite(
+            name=suite["name"], meta=suite.get("meta", {}),
+            expectations=[ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"], meta=e.get("meta", {}))
+                          .to_domain_obj() for e in suite["expectations"]])))
+    return _stored[key][1]
+
+
+@cache
+def _batch_definition(warehouse: str, asset: str):
+    """The asset's whole-dataframe batch definition in the GX project's pandas datasource."""
     context = _context(warehouse)
-    # A suite changed since GX stored it (a new version of the file): register it afresh, since
-    # GX refuses to run a checkpoint whose stored suite differs from the one in hand.
-    for store in (context.checkpoints, context.validation_definitions, context.suites):
-        with contextlib.suppress(Exception):
-            store.delete(name=suite["name"])
-    gx_suite = context.suites.add(gx.ExpectationSuite(
-        name=suite["name"], meta=suite.get("meta", {}),
-        expectations=[ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"], meta=e.get("meta", {}))
-                      .to_domain_obj() for e in usable]))
-    try:  # updating the datasource would make every other registered checkpoint stale
+    try:  # updating the datasource would make every other asset's batch definition stale
         source = context.data_sources.get("bank360")
     except (KeyError, ValueError, LookupError):
         source = context.data_sources.add_pandas("bank360")
-    data = source.add_dataframe_asset(asset) if asset not in [a.name for a in source.assets] \
-        else source.get_asset(asset)
-    batch = data.add_batch_definition_whole_dataframe("partition") if not data.batch_definitions \
-        else data.get_batch_definition("partition")
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite["name"], data=batch, suite=gx_suite))
-    return context.checkpoints.add(
-        gx.Checkpoint(name=suite["name"], validation_definitions=[definition], actions=[]))
+    data = source.get_asset(asset) if asset in [a.name for a in source.assets] else source.add_dataframe_asset(asset)
+    return data.get_batch_definition("partition") if data.batch_definitions \
+        else data.add_batch_definition_whole_dataframe("partition")
 
 
 def build_data_docs(warehouse: Path, since: dt.datetime | None = None) -> Path:
