@@ -49,7 +49,7 @@ def batch_frame(table: pa.Table, checked_ids: list[tuple[str, str | None]] = (),
         if wanted is not None and f"{id_column}__check_ok" not in wanted:
             continue
         types = [ID_TYPE_OF_KIND.get(t, t) for t in table[type_column].to_pylist()] if type_column else None
-        frame[f"{id_column}__check_ok"] = pd.Series(id_checks(table[id_column].to_pylist(), types), dtype=object)
+        frame[f"{id_column}__check_ok"] = pd.Series(id_checks(table[id_column].to_pylist(), types), dtype="boolean")
     return frame
 
 
