@@ -88,6 +88,7 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
     from .resources import Landing
 
     raw, warehouse = raw.resolve(), warehouse.resolve()
+    validation.workers.start()  # their imports overlap the first delivery's parsing
     resources = {"landing": Landing(raw_dir=str(raw), warehouse_dir=str(warehouse))}
     summary = Summary(unready=pending_folders(raw), warehouse=warehouse)
     run_started = dt.datetime.now(dt.UTC)

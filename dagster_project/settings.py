@@ -8,6 +8,7 @@ BANK360_EXPECTATIONS the expectation suites (default: expectations/ of this repo
 BANK360_VALIDATE   "off" skips every great-expectations suite (the checks then pass, saying so):
                    for measuring what validation costs (benchmarks/bench_validation.py), never
                    for production runs
+BANK360_VALIDATION_WORKERS processes validating batches side by side (default: one per core)
 """
 
 import os
@@ -38,3 +39,7 @@ def expectations_dir() -> Path:
 
 def validation_enabled() -> bool:
     return os.environ.get("BANK360_VALIDATE", "on").lower() != "off"
+
+
+def validation_workers() -> int:
+    return max(1, int(os.environ.get("BANK360_VALIDATION_WORKERS", os.cpu_count() or 1)))

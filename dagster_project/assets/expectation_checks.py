@@ -44,13 +44,9 @@ def layer_checks(layer: str):
         outcomes = dict.fromkeys(models)
         # Off: no batch is even read, so that the benchmark's floor carries none of validation's cost.
         if settings.validation_enabled():
-            with validation.connect(landing.duckdb_path) as con:
-                for model in models:
-                    suite = validation.load_suite(layer, model)
-                    frame, parameters, partition = validation.read_batch(con, f"{layer}.{model}", suite)
-                    if partition:
-                        outcomes[model] = validation.validate(suite, frame, parameters, partition=partition,
-                                                              run_id=context.run.run_id, warehouse=landing.warehouse)
+            validated = validation.validate_models(landing.duckdb_path, layer, models, run_id=context.run.run_id,
+                                                   warehouse=landing.warehouse)
+            outcomes |= zip(models, validated, strict=True)
         validation.record([o for o in outcomes.values() if o],
                           validation.history.layer_path(landing.warehouse, layer, context.run.run_id))
         for model, outcome in outcomes.items():

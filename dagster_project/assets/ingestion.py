@@ -76,8 +76,7 @@ def _delivery_asset(system: str):
         result = load_delivery(folder)
         # Validated before the commit: a critical failure commits the delivery held, so no
         # later build reads it (the blocking check stops this run's downstream steps).
-        outcomes = {feed.table_name: _validate(spec, feed, context.run.run_id, landing)
-                    for spec, feed in zip(feeds_of(system), result.feeds, strict=True)}
+        outcomes = _validate(feeds_of(system), result.feeds, context.run.run_id, landing)
         validation.record([o for o in outcomes.values() if o],
                           validation.history.path(landing.warehouse, system, day, result.delivery, context.run.run_id))
         held = any(o and o.failed("critical") for o in outcomes.values())
@@ -103,14 +102,18 @@ def _delivery_asset(system: str):
     return load
 
 
-def _validate(spec: FeedSpec, feed: FeedResult, run_id: str, landing: Landing) -> validation.Outcome | None:
-    """The feed's loaded records of this delivery against its suite (none when the file was rejected)."""
-    suite = validation.load_suite("source", spec.table)
-    if feed.status != "loaded" or suite is None or not settings.validation_enabled():
-        return None
-    return validation.validate(suite, validation.source_frame(spec, feed.table, validation.columns_of(suite)),
-                               validation.source_parameters(spec, feed),
-                               partition=feed.business_date.isoformat(), run_id=run_id, warehouse=landing.warehouse)
+def _validate(specs: list[FeedSpec], feeds: list[FeedResult], run_id: str,
+              landing: Landing) -> dict[str, validation.Outcome | None]:
+    """Each feed's loaded records of this delivery against its suite, the feeds side by side
+    (none for a rejected file, a feed without a suite, or validation off)."""
+    outcomes = dict.fromkeys(feed.table_name for feed in feeds)
+    if not settings.validation_enabled():
+        return outcomes
+    batches = [(spec, suite, feed.table, validation.source_parameters(spec, feed), feed.business_date.isoformat())
+               for spec, feed in zip(specs, feeds, strict=True)
+               if feed.status == "loaded" and (suite := validation.load_suite("source", spec.table)) is not None]
+    done = validation.validate_sources(batches, run_id=run_id, warehouse=landing.warehouse)
+    return outcomes | {spec.table: outcome for (spec, *_), outcome in zip(batches, done, strict=True)}
 
 
 delivery_assets = {system: _delivery_asset(system) for system in SYSTEMS}

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from . import values
 from .feeds import FeedSpec
-from .idcheck import resident_id_valid, uscc_valid
+from .idcheck import resident_id_valid, strings, uscc_valid
 
 CENT = Decimal("0.01")
 STRUCTURE = ("BAD_ENCODING", "FIELD_COUNT")
@@ -175,8 +175,7 @@ def check_records(feed: RawFeed, typed: TypedFeed, parent_keys: pa.Array | None)
     parser_found("NUMERIC_ID_CELL")
     parser_found("ID_CHECK")
     for name, id_type_column in spec.id_checks:
-        failed = id_check_failures(table[name].to_pylist(),
-                                   table[id_type_column].to_pylist() if id_type_column else None)
+        failed = id_check_failures(table[name], table[id_type_column] if id_type_column else None)
         verdicts.mark(failed, "ID_CHECK", lambda r, c=name: f"{c} {shown(c)(r)} fails its check character")
 
     parser_found("NEGATIVE_AMOUNT")
@@ -223,13 +222,9 @@ def control_total(spec: FeedSpec, table: pa.Table) -> Decimal:
     return Decimal(total or 0).quantize(CENT)
 
 
-def _legacy_15(value: str) -> bool:
-    return len(value) == 15 and value.isascii() and value.isdigit()
-
-
-def id_checks(ids: list, id_types: list | None) -> list[bool | None]:
+def id_checks(ids, id_types) -> pa.BooleanArray:
     """Per identity number: whether its check character holds (extract-spec section 6), or
-    None where no check character applies.
+    null where no check character applies. Whole columns (Arrow arrays or lists) at once.
 
     With an id_type column: 01 is a resident id, 18 characters checked, the
     legacy 15-digit form carries no check character but must be 15 digits
@@ -238,25 +233,26 @@ def id_checks(ids: list, id_types: list | None) -> list[bool | None]:
     persons only), an 18-character number is a resident id and anything
     shorter is a legacy number or a passport.
     """
-    results: list[bool | None] = [None] * len(ids)
-    present = [i for i in range(len(ids)) if ids[i] is not None]
+    ids = strings(ids)
+    present = ids.is_valid().to_numpy(zero_copy_only=False)
+    eighteen = pc.fill_null(pc.equal(pc.utf8_length(ids), 18), False).to_numpy(zero_copy_only=False)
     if id_types is None:
-        resident = [i for i in present if len(ids[i]) == 18]
-        uscc: list[int] = []
+        resident, uscc = present & eighteen, np.zeros(len(ids), bool)
+        malformed = uscc
     else:
-        resident = [i for i in present if id_types[i] == "01"]
-        uscc = [i for i in present if id_types[i] == "10"]
-        for i in resident:
-            if len(ids[i]) != 18 and not _legacy_15(ids[i]):
-                results[i] = False
-        resident = [i for i in resident if len(ids[i]) == 18]
-    for rows, valid in ((resident, resident_id_valid), (uscc, uscc_valid)):
-        if rows:
-            for i, ok in zip(rows, valid([ids[i] for i in rows]).tolist(), strict=True):
-                results[i] = ok
-    return results
+        types = strings(id_types)
+        resident = present & pc.fill_null(pc.equal(types, "01"), False).to_numpy(zero_copy_only=False)
+        uscc = present & pc.fill_null(pc.equal(types, "10"), False).to_numpy(zero_copy_only=False)
+        legacy = pc.fill_null(pc.match_substring_regex(ids, "^[0-9]{15}$"), False).to_numpy(zero_copy_only=False)
+        malformed = resident & ~eighteen & ~legacy
+        resident &= eighteen
+    valid = np.zeros(len(ids), bool)
+    for rows, check in ((resident, resident_id_valid), (uscc, uscc_valid)):
+        if rows.any():
+            valid[rows] = check(ids.filter(pa.array(rows)))
+    return pa.array(valid, mask=~(resident | uscc | malformed))
 
 
-def id_check_failures(ids: list, id_types: list | None) -> np.ndarray:
+def id_check_failures(ids, id_types) -> np.ndarray:
     """Identity numbers whose check character fails (see id_checks)."""
-    return np.array([result is False for result in id_checks(ids, id_types)], bool)
+    return pc.fill_null(pc.invert(id_checks(ids, id_types)), False).to_numpy(zero_copy_only=False)

@@ -102,3 +102,4 @@ def read_batch(con: duckdb.DuckDBPyConnection, relation: str, suite: dict) -> tu
 def connect(duckdb_path: Path) -> duckdb.DuckDBPyConnection:
     """Read-only: validation never writes the warehouse."""
     return duckdb.connect(str(duckdb_path), read_only=True)
+
