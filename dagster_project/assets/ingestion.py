@@ -8,6 +8,7 @@ steps of different systems and dates can run in parallel processes safely.
 """
 
 import datetime as dt
+from pathlib import Path
 
 from dagster import (
     AssetCheckResult,
@@ -74,9 +75,10 @@ def _delivery_asset(system: str):
                           "(missing, late, or still being written)")
         started = dt.datetime.now()
         result = load_delivery(folder)
-        # Validated before the commit: a critical failure commits the delivery held, so no
-        # later build reads it (the blocking check stops this run's downstream steps).
-        outcomes = _validate(feeds_of(system), result.feeds, context.run.run_id, landing)
+        # Staged and validated before the commit: a critical failure commits the delivery held,
+        # so no later build reads it (the blocking check stops this run's downstream steps).
+        staged = ledger.stage(result, landing.warehouse)
+        outcomes = _validate(feeds_of(system), result.feeds, staged, context.run.run_id, landing)
         validation.record([o for o in outcomes.values() if o],
                           validation.history.path(landing.warehouse, system, day, result.delivery, context.run.run_id))
         held = any(o and o.failed("critical") for o in outcomes.values())
@@ -102,14 +104,15 @@ def _delivery_asset(system: str):
     return load
 
 
-def _validate(specs: list[FeedSpec], feeds: list[FeedResult], run_id: str,
+def _validate(specs: list[FeedSpec], feeds: list[FeedResult], staged: dict[str, Path], run_id: str,
               landing: Landing) -> dict[str, validation.Outcome | None]:
-    """Each feed's loaded records of this delivery against its suite, the feeds side by side
-    (none for a rejected file, a feed without a suite, or validation off)."""
+    """Each feed's loaded records of this delivery (its staged file) against its suite, the feeds
+    side by side (none for a rejected file, a feed without a suite, or validation off)."""
     outcomes = dict.fromkeys(feed.table_name for feed in feeds)
     if not settings.validation_enabled():
         return outcomes
-    batches = [(spec, suite, feed.table, validation.source_parameters(spec, feed), feed.business_date.isoformat())
+    batches = [(spec, suite, staged[spec.table], validation.source_parameters(spec, feed),
+                feed.business_date.isoformat())
                for spec, feed in zip(specs, feeds, strict=True)
                if feed.status == "loaded" and (suite := validation.load_suite("source", spec.table)) is not None]
     done = validation.validate_sources(batches, run_id=run_id, warehouse=landing.warehouse)

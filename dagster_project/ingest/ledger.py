@@ -65,13 +65,17 @@ def has_commit(warehouse: Path, system: str, day: dt.date) -> bool:
     return any((Path(warehouse) / FILE_LOADS / system / f"{day:%Y%m%d}").glob("delivery_*.parquet"))
 
 
-def record(result: DeliveryResult, warehouse: Path, started: dt.datetime, held: bool = False) -> pa.Table:
-    """Write a loaded delivery's staging and quarantine files, then commit it (held: invisible to readers)."""
-    warehouse = Path(warehouse)
+def stage(result: DeliveryResult, warehouse: Path) -> dict[str, Path]:
+    """Write a delivery's staging files, by feed: no reader sees them before the delivery is
+    committed (`record`), so they can be validated first."""
     part = _part(result.business_date, result.delivery)
-    for feed in result.feeds:
-        if feed.status == "loaded":
-            write_table_atomic(feed.table, warehouse / STAGING / feed.table_name / part)
+    return {feed.table_name: write_table_atomic(feed.table, Path(warehouse) / STAGING / feed.table_name / part)
+            for feed in result.feeds if feed.status == "loaded"}
+
+
+def record(result: DeliveryResult, warehouse: Path, started: dt.datetime, held: bool = False) -> pa.Table:
+    """Write a staged delivery's quarantine file, then commit it (held: invisible to readers)."""
+    warehouse = Path(warehouse)
     write_table_atomic(quarantine_table(result),
                        quarantine_path(warehouse, result.system, result.business_date, result.delivery))
     loads = _with_audit_columns(files_table(result), result, started, held)

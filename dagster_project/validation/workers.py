@@ -6,9 +6,11 @@ the feeds of a delivery, or the models of a layer, side by side. The workers are
 a server process that imported great-expectations once; `start` launches it at the start of
 a run, so that the import overlaps the first delivery's parsing instead of adding to it.
 
-Workers are given everything they use (suite, warehouse, batch): the server's environment is
-the one it started with. A model batch is read by the worker itself, on a read-only DuckDB
-connection closed after the batch, since an open reader would block the next build's writer.
+Workers are given everything they use (suite, warehouse, where the batch is): the server's
+environment is the one it started with. Each worker reads its batch itself, with only the
+columns its suite names: a source feed from the delivery's staged Parquet (not yet committed,
+so no reader sees it), a model from a read-only DuckDB connection closed after the batch,
+since an open reader would block the next build's writer.
 """
 
 import multiprocessing
@@ -16,7 +18,7 @@ import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .. import settings
 from ..ingest import FeedSpec
@@ -45,9 +47,10 @@ def start() -> None:
                          name="validation_workers", daemon=True).start()
 
 
-def validate_sources(batches: list[tuple[FeedSpec, dict, pa.Table, dict, str]], *, run_id: str,
+def validate_sources(batches: list[tuple[FeedSpec, dict, Path, dict, str]], *, run_id: str,
                      warehouse: Path) -> list[Outcome]:
-    """(feed, its suite, its loaded records, suite parameters, partition) -> each batch's outcome, in order."""
+    """(feed, its suite, its loaded records' Parquet file, suite parameters, partition) -> each batch's
+    outcome, in order."""
     return _results([_pool().submit(_validate_source, *batch, run_id, Path(warehouse)) for batch in batches])
 
 
@@ -62,9 +65,12 @@ def _results(futures: list[Future]) -> list:
     return [future.result() for future in futures]
 
 
-def _validate_source(spec: FeedSpec, suite: dict, table: pa.Table, parameters: dict, partition: str, run_id: str,
+def _validate_source(spec: FeedSpec, suite: dict, path: Path, parameters: dict, partition: str, run_id: str,
                      warehouse: Path) -> Outcome:
-    frame = source_frame(spec, table, columns_of(suite))
+    wanted = columns_of(suite)
+    needed = wanted | {column for pair in spec.id_checks for column in pair if column}
+    table = pq.read_table(path, columns=[c for c in pq.read_schema(path).names if c in needed])
+    frame = source_frame(spec, table, wanted)
     return validate(suite, frame, parameters, partition=partition, run_id=run_id, warehouse=warehouse)
 
 
