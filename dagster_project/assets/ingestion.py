@@ -8,7 +8,7 @@ steps of different systems and dates can run in parallel processes safely.
 """
 
 import datetime as dt
-from pathlib import Path
+from concurrent.futures import Future
 
 from dagster import (
     AssetCheckResult,
@@ -25,11 +25,12 @@ from dagster import (
 )
 
 from .. import settings, validation
-from ..ingest import SYSTEMS, FeedSpec, feeds_of, ledger, load_delivery
+from ..ingest import FEEDS, SYSTEMS, feeds_of, ledger, load_delivery
 from ..ingest.load import FeedResult
 from ..resources import Landing
 from .expectation_checks import check_result
 
+SPECS = {spec.table: spec for spec in FEEDS}
 DAILY = DailyPartitionsDefinition(start_date=settings.first_date(), end_offset=1)
 MONTHLY = MonthlyPartitionsDefinition(start_date=settings.first_date(), end_offset=1)
 
@@ -74,11 +75,23 @@ def _delivery_asset(system: str):
             raise Failure(f"{system} delivery for {day} is not complete: {folder} has no _READY "
                           "(missing, late, or still being written)")
         started = dt.datetime.now()
-        result = load_delivery(folder)
-        # Staged and validated before the commit: a critical failure commits the delivery held,
-        # so no later build reads it (the blocking check stops this run's downstream steps).
-        staged = ledger.stage(result, landing.warehouse)
-        outcomes = _validate(feeds_of(system), result.feeds, staged, context.run.run_id, landing)
+        validations: dict[str, Future] = {}
+
+        def stage_and_validate(feed: FeedResult) -> None:
+            # Staged and validated before the commit: a critical failure commits the delivery held, so
+            # no later build reads it (the blocking check stops this run's downstream steps). Started
+            # as soon as the feed is final, so that a worker validates it while the next one is judged.
+            if feed.status != "loaded":
+                return
+            path, spec = ledger.stage(feed, landing.warehouse), SPECS[feed.table_name]
+            if (suite := validation.load_suite("source", spec.table)) and settings.validation_enabled():
+                validations[spec.table] = validation.submit_source(
+                    spec, suite, path, validation.source_parameters(spec, feed),
+                    partition=feed.business_date.isoformat(), run_id=context.run.run_id, warehouse=landing.warehouse)
+
+        result = load_delivery(folder, on_feed=stage_and_validate)
+        outcomes = {feed.table_name: validations[feed.table_name].result() if feed.table_name in validations else None
+                    for feed in result.feeds}
         validation.record([o for o in outcomes.values() if o],
                           validation.history.path(landing.warehouse, system, day, result.delivery, context.run.run_id))
         held = any(o and o.failed("critical") for o in outcomes.values())
@@ -102,21 +115,6 @@ def _delivery_asset(system: str):
                          f"{len(result.rejected)} files rejected")
 
     return load
-
-
-def _validate(specs: list[FeedSpec], feeds: list[FeedResult], staged: dict[str, Path], run_id: str,
-              landing: Landing) -> dict[str, validation.Outcome | None]:
-    """Each feed's loaded records of this delivery (its staged file) against its suite, the feeds
-    side by side (none for a rejected file, a feed without a suite, or validation off)."""
-    outcomes = dict.fromkeys(feed.table_name for feed in feeds)
-    if not settings.validation_enabled():
-        return outcomes
-    batches = [(spec, suite, staged[spec.table], validation.source_parameters(spec, feed),
-                feed.business_date.isoformat())
-               for spec, feed in zip(specs, feeds, strict=True)
-               if feed.status == "loaded" and (suite := validation.load_suite("source", spec.table)) is not None]
-    done = validation.validate_sources(batches, run_id=run_id, warehouse=landing.warehouse)
-    return outcomes | {spec.table: outcome for (spec, *_), outcome in zip(batches, done, strict=True)}
 
 
 delivery_assets = {system: _delivery_asset(system) for system in SYSTEMS}

@@ -23,7 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .load import FILES_SCHEMA, DeliveryResult, files_table, quarantine_table
+from .load import FILES_SCHEMA, DeliveryResult, FeedResult, files_table, quarantine_table
 from .manifest import DeliveryFolder, read_manifest
 from .staging import write_empty_if_missing, write_table_atomic
 
@@ -65,16 +65,16 @@ def has_commit(warehouse: Path, system: str, day: dt.date) -> bool:
     return any((Path(warehouse) / FILE_LOADS / system / f"{day:%Y%m%d}").glob("delivery_*.parquet"))
 
 
-def stage(result: DeliveryResult, warehouse: Path) -> dict[str, Path]:
-    """Write a delivery's staging files, by feed: no reader sees them before the delivery is
-    committed (`record`), so they can be validated first."""
-    part = _part(result.business_date, result.delivery)
-    return {feed.table_name: write_table_atomic(feed.table, Path(warehouse) / STAGING / feed.table_name / part)
-            for feed in result.feeds if feed.status == "loaded"}
+def stage(feed: FeedResult, warehouse: Path) -> Path:
+    """Write a loaded feed's staging file: no reader sees it before its delivery is committed
+    (`record`), so it can be validated first."""
+    return write_table_atomic(feed.table, Path(warehouse) / STAGING / feed.table_name /
+                              _part(feed.business_date, feed.delivery))
 
 
 def record(result: DeliveryResult, warehouse: Path, started: dt.datetime, held: bool = False) -> pa.Table:
-    """Write a staged delivery's quarantine file, then commit it (held: invisible to readers)."""
+    """Write a delivery's quarantine file, then commit it (held: invisible to readers). Its loaded
+    feeds must be staged (`stage`)."""
     warehouse = Path(warehouse)
     write_table_atomic(quarantine_table(result),
                        quarantine_path(warehouse, result.system, result.business_date, result.delivery))

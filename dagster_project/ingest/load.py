@@ -7,6 +7,7 @@ did not load is an orphan, and so is every record of a rejected parent.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -142,12 +143,13 @@ def _known_files(system: str, stamp: str) -> set[str]:
     return names | set(control_files(system).values()) | {READY}
 
 
-def load_delivery(folder: Path | str, system: str | None = None,
-                  business_date: dt.date | str | None = None) -> DeliveryResult:
+def load_delivery(folder: Path | str, system: str | None = None, business_date: dt.date | str | None = None,
+                  on_feed: Callable[[FeedResult], None] | None = None) -> DeliveryResult:
     """Load every feed of one complete delivery folder (it must hold `_READY`).
 
     system and business_date default to the folder's place, raw/<system>/<YYYYMMDD>/;
-    give them for a folder kept elsewhere (e.g. a superseded delivery).
+    give them for a folder kept elsewhere (e.g. a superseded delivery). on_feed is called with
+    each feed's result as soon as it is final (parents first), while the rest are still judged.
     """
     folder = Path(folder)
     system, day = _where(folder, system, business_date)
@@ -182,13 +184,14 @@ def load_delivery(folder: Path | str, system: str | None = None,
         if isinstance(raw, FileRejected):
             delivered = typed[spec.name].table.num_rows if spec.name in typed else None
             control_sum = typed[spec.name].control_sum if spec.name in typed else None
-            results.append(_rejected(spec, file_name(spec, stamp), day, number, raw.code, raw.message,
-                                     delivered, control_sum))
-            loaded_keys[spec.name] = pa.array([], pa.string())
-            continue
-        result = _judge(raw, typed[spec.name], loaded_keys, day, number)
+            result = _rejected(spec, file_name(spec, stamp), day, number, raw.code, raw.message, delivered,
+                               control_sum)
+        else:
+            result = _judge(raw, typed[spec.name], loaded_keys, day, number)
         loaded_keys[spec.name] = pc.drop_null(result.table[spec.key]).combine_chunks()
         results.append(result)
+        if on_feed:
+            on_feed(result)
     return DeliveryResult(system, day, number, folder, results, unexpected)
 
 

@@ -47,21 +47,17 @@ def start() -> None:
                          name="validation_workers", daemon=True).start()
 
 
-def validate_sources(batches: list[tuple[FeedSpec, dict, Path, dict, str]], *, run_id: str,
-                     warehouse: Path) -> list[Outcome]:
-    """(feed, its suite, its loaded records' Parquet file, suite parameters, partition) -> each batch's
-    outcome, in order."""
-    return _results([_pool().submit(_validate_source, *batch, run_id, Path(warehouse)) for batch in batches])
+def submit_source(spec: FeedSpec, suite: dict, path: Path, parameters: dict, *, partition: str, run_id: str,
+                  warehouse: Path) -> Future:
+    """Start validating a feed's loaded records (its staged Parquet file): a future of its outcome."""
+    return _pool().submit(_validate_source, spec, suite, Path(path), parameters, partition, run_id, Path(warehouse))
 
 
 def validate_models(duckdb_path: Path, layer: str, models: list[str], *, run_id: str,
                     warehouse: Path) -> list[Outcome | None]:
     """Each model's suite on the rows its batch names (None: nothing new to validate), in order."""
-    return _results([_pool().submit(_validate_model, Path(duckdb_path), layer, model, load_suite(layer, model),
-                                    run_id, Path(warehouse)) for model in models])
-
-
-def _results(futures: list[Future]) -> list:
+    futures = [_pool().submit(_validate_model, Path(duckdb_path), layer, model, load_suite(layer, model), run_id,
+                              Path(warehouse)) for model in models]
     return [future.result() for future in futures]
 
 
