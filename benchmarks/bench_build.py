@@ -10,25 +10,22 @@ bare DuckDB read of every staging file the build reads.
     python benchmarks/bench_build.py [--customers 1000000]
 """
 
-import argparse
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from floors import machine, measured, simulate_command, staging_scan_seconds
+from floors import customers_option, machine, measured, simulate_command, staging_scan_seconds
 
 DAYS = ("20260131", "20260201")
 
 
 def main() -> None:
-    args = argparse.ArgumentParser()
-    args.add_argument("--customers", type=int, default=1_000_000)
-    opts = args.parse_args()
+    customers = customers_option()
     with tempfile.TemporaryDirectory() as tmp:
         delivered, raw, warehouse = Path(tmp) / "delivered", Path(tmp) / "raw", Path(tmp) / "warehouse"
-        subprocess.run(simulate_command(delivered, Path(tmp) / "truth", opts.customers, DAYS[0], 2), check=True)
+        subprocess.run(simulate_command(delivered, Path(tmp) / "truth", customers, DAYS[0], 2), check=True)
         bank360 = [sys.executable, "-m", "dagster_project.cli", "run", "--raw", str(raw), "--warehouse", str(warehouse)]
         builds, floor = [], 0.0
         for day in DAYS:
@@ -39,7 +36,7 @@ def main() -> None:
             builds.append(measured([*bank360, "--build-only"]))
         (first, peak), (second, peak2) = builds
         size = (warehouse / "bank360.duckdb").stat().st_size / 1024**3
-        print(f"| {machine()} | {opts.customers:,} | {first:.1f} s | {max(peak, peak2):.2f} GB | {second:.1f} s | "
+        print(f"| {machine()} | {customers:,} | {first:.1f} s | {max(peak, peak2):.2f} GB | {second:.1f} s | "
               f"{second / first:.2f}x | {floor:.1f} s | {first / floor:.1f}x | {size:.2f} GB |")
 
 

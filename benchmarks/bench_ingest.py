@@ -10,27 +10,24 @@ follows (dbt writing the audit tables into DuckDB) is timed on its own.
     python benchmarks/bench_ingest.py [--customers 1000000]
 """
 
-import argparse
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from floors import bare_scan_seconds, machine, measured, raw_size_mb, simulate_command
+from floors import bare_scan_seconds, customers_option, machine, measured, raw_size_mb, simulate_command
 
 
 def main() -> None:
-    args = argparse.ArgumentParser()
-    args.add_argument("--customers", type=int, default=1_000_000)
-    opts = args.parse_args()
+    customers = customers_option()
     with tempfile.TemporaryDirectory() as tmp:
         raw, warehouse = Path(tmp) / "raw", Path(tmp) / "warehouse"
-        subprocess.run(simulate_command(raw, Path(tmp) / "truth", opts.customers, "20260131", 1), check=True)
+        subprocess.run(simulate_command(raw, Path(tmp) / "truth", customers, "20260131", 1), check=True)
         bank360 = [sys.executable, "-m", "dagster_project.cli", "run", "--raw", str(raw), "--warehouse", str(warehouse)]
         floor = bare_scan_seconds(raw)
         ingest, peak = measured([*bank360, "--load-only"])
         build, _ = measured(bank360)
-        print(f"| {machine()} | {opts.customers:,} | {raw_size_mb(raw):,.0f} MB | {ingest:.1f} s | {peak:.2f} GB | "
+        print(f"| {machine()} | {customers:,} | {raw_size_mb(raw):,.0f} MB | {ingest:.1f} s | {peak:.2f} GB | "
               f"{floor:.1f} s | {ingest / floor:.1f}x | {build:.1f} s |")
 
 

@@ -9,7 +9,6 @@ validation are the floor, measured on the same files in the same session.
     python benchmarks/bench_validation.py [--customers 1000000]
 """
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -17,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from floors import machine, measured, simulate_command
+from floors import customers_option, machine, measured, simulate_command
 
 DAYS = ("20260131", "20260201")
 
@@ -36,15 +35,13 @@ def daily_runs(delivered: Path, root: Path, validate: str) -> list[tuple[float, 
 
 
 def main() -> None:
-    args = argparse.ArgumentParser()
-    args.add_argument("--customers", type=int, default=1_000_000)
-    opts = args.parse_args()
+    customers = customers_option()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        subprocess.run(simulate_command(root / "delivered", root / "truth", opts.customers, DAYS[0], 2), check=True)
+        subprocess.run(simulate_command(root / "delivered", root / "truth", customers, DAYS[0], 2), check=True)
         (off1, _), (off2, _) = daily_runs(root / "delivered", root, "off")
         (on1, peak1), (on2, peak2) = daily_runs(root / "delivered", root, "on")
-        print(f"| {machine()} | {opts.customers:,} | {off1:.1f} s | {on1:.1f} s | {on1 / off1 - 1:+.0%} | "
+        print(f"| {machine()} | {customers:,} | {off1:.1f} s | {on1:.1f} s | {on1 / off1 - 1:+.0%} | "
               f"{off2:.1f} s | {on2:.1f} s | {on2 / off2 - 1:+.0%} | {max(peak1, peak2):.2f} GB |")
 
 

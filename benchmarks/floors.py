@@ -1,5 +1,6 @@
 """What every benchmark measures against: floors taken in the same run, on the same files."""
 
+import argparse
 import datetime as dt
 import os
 import platform
@@ -66,3 +67,10 @@ def staging_scan_seconds(warehouse: Path) -> float:
     for table in sorted(p for p in (warehouse / "staging").iterdir() if p.is_dir()):
         con.execute(f"SELECT * FROM read_parquet('{table}/*/*.parquet', union_by_name = true)").to_arrow_table()
     return time.perf_counter() - start
+
+
+def customers_option() -> int:
+    """The benchmark's size, --customers (default: the bank-scale 1,000,000)."""
+    args = argparse.ArgumentParser()
+    args.add_argument("--customers", type=int, default=1_000_000)
+    return args.parse_args().customers

@@ -5,7 +5,8 @@ system's customer id (cif_no, borrower_id, holder_id, mortgage_no), an account o
 contract number, or an identity number in any of the forms the sources write it
 (15 digits, lower-case x, full-width digits). The answer is the whole customer, read
 from the warehouse's marts: profile and its history, holdings per product line, and
-every source record that was linked, with the rule and score that linked it.
+every source record that was linked, with the rule and score that linked it, and what the
+customer contributed, month by month, with their segment and tier.
 """
 
 import unicodedata
@@ -37,6 +38,18 @@ SECTIONS = (
                card_credit_limit_cny, card_utilisation, total_assets_cny, total_liabilities_cny,
                worst_days_past_due, worst_five_class
         from marts.customer_360 where customer_id = $customer"""),
+    ("Contribution (latest month; month-to-date while it runs)", """
+        select contribution_month, contribution_cny, contribution_score, abc_segment, customer_tier,
+               branch_contribution_rank, rm_contribution_rank
+        from marts.customer_360 where customer_id = $customer"""),
+    ("Contribution by month and product line (CNY)", """
+        select lines.month_start, lines.product_line, lines.accounts, lines.average_balance_cny,
+               lines.net_interest_income_cny, lines.fee_income_cny, lines.expected_loss_cny, lines.funding_cost_cny,
+               lines.operating_cost_cny, lines.contribution_cny, customers.abc_segment, customers.customer_tier
+        from marts.fct_contribution_monthly as lines
+        join marts.customer_contribution_monthly as customers using (month_start, customer_id)
+        where lines.customer_id = $customer
+        order by lines.month_start, lines.product_line"""),
     ("Profile history", """
         select valid_from, valid_to, customer_name as name, mobile, address, branch_code, rm_id, annual_income,
                source_records

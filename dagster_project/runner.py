@@ -167,5 +167,6 @@ def report(summary: Summary) -> str:
         lines.append(f"data docs (every validation, HTML): {summary.data_docs}")
     if summary.warehouse is not None:
         lines.append(f"warehouse: {summary.warehouse / 'bank360.duckdb'} (marts.customer_360, marts.customer_xref, "
-                     "marts.dim_*, marts.fct_*, audit.file_loads, audit.quarantine)")
+                     "marts.dim_*, marts.fct_*, marts.customer_contribution_monthly, marts.contribution_*, "
+                     "marts.segment_migration_monthly, audit.file_loads, audit.quarantine)")
     return "\n".join(lines)

@@ -28,9 +28,10 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def messy_bank(tmp_path_factory) -> tuple[Path, Path]:
-    """Three days of a small bank with every defect kind, redeliveries, late and unfinished deliveries."""
+    """Three days of a small bank across a month end, with every defect kind, redeliveries, late and
+    unfinished deliveries."""
     root = tmp_path_factory.mktemp("messy_bank")
-    simulate(root / "raw", root / "truth", "--customers", "300", "--start", "20260129", "--days", "3",
+    simulate(root / "raw", root / "truth", "--customers", "300", "--start", "20260130", "--days", "3",
              "--seed", "11", "--defect-rate", "0.02", "--redeliver-rate", "0.3", "--late-rate", "0.3",
              "--unready", "1")
     return root / "raw", root / "truth"
@@ -48,16 +49,28 @@ def xref_of(warehouse: Path) -> dict[tuple[str, str], str]:
     return {(system, source_id): customer for system, source_id, customer in rows}
 
 
+# Each customer's contribution months, the customer named by their first source record (customer
+# numbers are minted in arrival order, so two warehouses of the same deliveries may number them apart).
+TIER_SNAPSHOT = """
+    select months.month_start, records.first_record, months.abc_segment, months.customer_tier,
+           months.contribution_cny, months.contribution_score
+    from marts.customer_contribution_monthly as months
+    join (select customer_id, min(source_system || ':' || source_customer_id) as first_record
+          from marts.customer_xref group by customer_id) as records using (customer_id)
+    order by all"""
+
+
 @pytest.fixture(scope="session")
 def replayed(messy_bank, tmp_path_factory):
     """Deliveries arrive one by one, as a landing zone receives them; `bank360 run` loads what is
     pending after each arrival, and builds the warehouse after a third of them, two thirds, and
     all (late deliveries and redeliveries then meet incremental builds).
-    Returns raw, warehouse, run summaries, and the customer_xref after each build."""
+    Returns raw, warehouse, run summaries, and after each build the customer_xref and the
+    contribution snapshots (customer_contribution_monthly)."""
     source_raw, truth = messy_bank
     root = tmp_path_factory.mktemp("replayed")
     raw, warehouse = root / "raw", root / "warehouse"
-    summaries, xrefs = [], []
+    summaries, xrefs, tiers = [], [], []
     order = arrivals(truth)
     builds = {len(order) // 3, 2 * len(order) // 3, len(order) - 1}
     for index, row in enumerate(order):
@@ -67,12 +80,13 @@ def replayed(messy_bank, tmp_path_factory):
         summaries.append(runner.run(raw, warehouse, build=index in builds))
         if index in builds:
             xrefs.append(xref_of(warehouse))
+            tiers.append(query(warehouse, TIER_SNAPSHOT))
     # The folder still being written arrives too, without its _READY.
     for folder in source_raw.glob("*/*"):
         if not (folder / "_READY").exists():
             shutil.copytree(folder, raw / folder.parent.name / folder.name)
     summaries.append(runner.run(raw, warehouse))
-    return raw, warehouse, summaries, xrefs
+    return raw, warehouse, summaries, xrefs, tiers
 
 
 @pytest.fixture(scope="session")

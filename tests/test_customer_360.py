@@ -6,6 +6,7 @@ must find the same people, keep their numbers, and reproduce any past date.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -85,7 +86,7 @@ def test_every_loaded_customer_record_maps_to_exactly_one_customer(built_bank):
 
 
 def test_incremental_builds_end_where_a_single_build_does(replayed, built_bank, messy_bank):
-    _, warehouse, _, xrefs = replayed
+    _, warehouse, _, xrefs, _ = replayed
     assert len(xrefs) >= 3, "the replay should meet several incremental builds"
 
     def partition(xref: dict) -> set[frozenset]:
@@ -111,7 +112,7 @@ def test_incremental_builds_end_where_a_single_build_does(replayed, built_bank, 
 
 
 def test_customer_numbers_are_stable_and_every_change_is_recorded(replayed, tmp_path):
-    _, warehouse, _, xrefs = replayed
+    _, warehouse, _, xrefs, _ = replayed
     history = query(warehouse, "select source_system, source_customer_id, customer_id, change_kind, valid_to "
                                 "from marts.customer_xref_history")
     assignments = {(s, i, c) for s, i, c, _, _ in history}
@@ -203,9 +204,12 @@ def test_customer_command_finds_the_whole_customer_from_any_code(built_bank, mes
         assert f"customer {customer}" in out and out.count("##### customer") == 1, code
         for _, source_id in records:
             assert source_id in out
-    for title in ("Profile", "Profile history", "Deposits", "Loans", "Mortgage contracts", "Credit cards",
-                  "Linked source records"):
+    for title in ("Profile", "Contribution (latest month", "Contribution by month and product line", "Profile history",
+                  "Deposits", "Loans", "Mortgage contracts", "Credit cards", "Linked source records"):
         assert f"== {title}" in out
+    segment, tier = query(built_bank, f"select abc_segment, customer_tier from marts.customer_360 "
+                                      f"where customer_id = '{customer}'")[0]
+    assert segment in ("A", "B", "C") and re.search(rf"customer_tier\s+{tier}\n", out)
     assert cli.main(["customer", "NO-SUCH-CODE", "--warehouse", str(built_bank)]) == 1
     assert "no customer has the code 'NO-SUCH-CODE'" in capsys.readouterr().err
 

@@ -36,7 +36,7 @@ def _visible_state(warehouse: Path) -> dict[str, list]:
 
 
 def test_every_delivery_was_loaded_and_each_file_reconciles(replayed, messy_bank):
-    _, warehouse, summaries, _ = replayed
+    _, warehouse, summaries, *_ = replayed
     _, truth = messy_bank
     loaded = {(s, d, n) for s, d, n in query(warehouse, "select distinct system, business_date, delivery "
                                                          "from audit.file_loads")}
@@ -54,7 +54,7 @@ def test_every_delivery_was_loaded_and_each_file_reconciles(replayed, messy_bank
 
 
 def test_quarantine_matches_truth_record_by_record(replayed, messy_bank):
-    _, warehouse, _, _ = replayed
+    _, warehouse, *_ = replayed
     _, truth = messy_bank
     expected = {(d["system"], d["business_date"], d["delivery"], d["file"], d["record_no"], d["defect"])
                 for d in pq.read_table(truth / "defects.parquet").to_pylist()
@@ -69,7 +69,7 @@ def test_quarantine_matches_truth_record_by_record(replayed, messy_bank):
 
 
 def test_rejected_and_tolerated_files_match_truth(replayed, messy_bank):
-    _, warehouse, summaries, _ = replayed
+    _, warehouse, summaries, *_ = replayed
     _, truth = messy_bank
     defects = [d for d in pq.read_table(truth / "defects.parquet").to_pylist() if d["level"] == "file"]
     expected = {(d["system"], d["business_date"], d["delivery"], d["feed"], d["defect"])
@@ -88,7 +88,7 @@ def test_rejected_and_tolerated_files_match_truth(replayed, messy_bank):
 
 
 def test_replay_ends_in_the_state_of_a_single_in_order_load(replayed, built_bank):
-    _, warehouse, _, _ = replayed
+    _, warehouse, *_ = replayed
     assert _visible_state(warehouse) == _visible_state(built_bank)
     newest = "select system, business_date, delivery, file, record_no, reason from audit.quarantine " \
              "where (system, business_date, delivery) in (select system, business_date, max(delivery) " \
@@ -97,7 +97,7 @@ def test_replay_ends_in_the_state_of_a_single_in_order_load(replayed, built_bank
 
 
 def test_rerunning_everything_changes_nothing(replayed, tmp_path):
-    raw, warehouse, _, _ = replayed
+    raw, warehouse, *_ = replayed
     copy = tmp_path / "warehouse"
     shutil.copytree(warehouse, copy)
     before_rows = query(copy, "select count(*) from audit.file_loads")
@@ -111,7 +111,7 @@ def test_rerunning_everything_changes_nothing(replayed, tmp_path):
 
 
 def test_folder_without_ready_is_never_loaded_or_requested(replayed):
-    raw, warehouse, summaries, _ = replayed
+    raw, warehouse, summaries, *_ = replayed
     unready = [f for f in raw.glob("*/*") if not (f / "_READY").exists()]
     assert len(unready) == 1 and unready[0] in summaries[-1].unready
     system, day = unready[0].parent.name, dt.datetime.strptime(unready[0].name, "%Y%m%d").date()
@@ -174,7 +174,7 @@ def test_only_the_dbt_steps_and_their_checks_touch_duckdb_and_their_pool_has_one
     from dagster_project.definitions import defs
     from dagster_project.settings import DUCKDB_POOL
 
-    _, warehouse, _, _ = replayed
+    _, warehouse, *_ = replayed
     pools = {node.name: node.pool for job in ("ingest_deposit", "warehouse_build")
              for node in defs.resolve_job_def(job).graph.node_defs}
     assert {name for name, pool in pools.items() if pool == DUCKDB_POOL} == {
@@ -190,7 +190,7 @@ def test_daily_schedule_asks_for_yesterday_only_when_it_is_not_loaded(replayed, 
     from dagster_project.automation import schedules
     from dagster_project.definitions import defs
 
-    raw, warehouse, _, _ = replayed
+    raw, warehouse, *_ = replayed
     by_name = {s.name: s for s in schedules}
 
     def requests(name: str, at: dt.datetime, where: Path) -> list:

@@ -10,6 +10,8 @@ follows the day's data, not the history:
   first; parameters `source_rows` and, per column of `reconcile.sums`,
   `source_sum_<column>_low` / `_high`: the same dates in the staging model it reconciles to.
 - `current` (dimensions, one row per entity, optionally `where`): the table as it stands.
+- `rebuilt_months` (contribution): the months the latest build recomputed
+  (intermediate.int_contribution_months.is_rebuilt).
 
 `derived` adds columns computed in SQL (referential integrity, cross-table agreement),
 and `checked_ids` the `<column>__check_ok` of the source batches.
@@ -93,6 +95,10 @@ def read_batch(con: duckdb.DuckDBPyConnection, relation: str, suite: dict) -> tu
         selected = f"select {projection} from {relation} as model" + (
             f" where {batch['where']}" if batch.get("where") else "")
         partition = "current"
+    elif rows == "rebuilt_months":
+        months = "select month_start from intermediate.int_contribution_months where is_rebuilt"
+        selected = f"select {projection} from {relation} as model where month_start in ({months})"
+        partition = ", ".join(f"{month:%Y-%m}" for (month,) in con.execute(f"{months} order by 1").fetchall())
     else:
         raise ValueError(f"unknown batch rows {rows!r} for {relation} (expectations/README.md)")
     table = con.execute(selected).to_arrow_table()

@@ -1,5 +1,6 @@
-{#- One row per current customer: who they are, who owns them, and what they hold and owe,
-    each product line at its system's latest business date, in CNY. -#}
+{#- One row per current customer: who they are, who owns them, what they hold and owe, each
+    product line at its system's latest business date, in CNY, and what they contribute (the
+    latest month of customer_contribution_monthly). -#}
 
 with customers as (
     select * from {{ ref('dim_customer') }} where is_current
@@ -53,6 +54,11 @@ latest_statements as (
     where recency = 1
 ),
 
+contribution as (
+    select * from {{ ref('customer_contribution_monthly') }}
+    where month_start = (select max(month_start) from {{ ref('customer_contribution_monthly') }})
+),
+
 cards as (
     select accounts.customer_id,
            count(*) as card_accounts,
@@ -101,10 +107,18 @@ select
     cards.card_cycles_delinquent,
     case when loans.customer_id is null and mortgages.customer_id is null then null
          else greatest(coalesce(loans.loan_five_class, 0), coalesce(mortgages.mortgage_five_class, 0))
-    end as worst_five_class
+    end as worst_five_class,
+    contribution.month_start as contribution_month,
+    contribution.contribution_cny,
+    contribution.contribution_score,
+    contribution.abc_segment,
+    contribution.customer_tier,
+    contribution.branch_rank as branch_contribution_rank,
+    contribution.rm_rank as rm_contribution_rank
 from customers
 left join {{ ref('dim_branch') }} as branches on customers.branch_code = branches.branch_code
 left join deposits on customers.customer_id = deposits.customer_id
 left join loans on customers.customer_id = loans.customer_id
 left join mortgages on customers.customer_id = mortgages.customer_id
 left join cards on customers.customer_id = cards.customer_id
+left join contribution on customers.customer_id = contribution.customer_id
