@@ -9,6 +9,8 @@ BANK360_VALIDATE   "off" skips every great-expectations suite (the checks then p
                    for measuring what validation costs (benchmarks/bench_validation.py), never
                    for production runs
 BANK360_VALIDATION_WORKERS processes validating batches side by side (default: one per core)
+BANK360_DUCKDB_MEMORY_LIMIT DuckDB's memory ceiling in dbt builds, above which it spills to
+                   disk (default 4GB; read by dbt/profiles.yml)
 """
 
 import os
