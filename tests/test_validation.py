@@ -280,3 +280,15 @@ def test_data_docs_render_the_newest_validations_of_each_suite(tmp_path, monkeyp
     docs = validation.build_data_docs(tmp_path)
     pages = sorted(p.parent.parent.name for p in (docs.parent / "validations").rglob("*.html"))
     assert docs.exists() and pages == ["run1 p", "run2 p"]
+
+
+def test_a_first_build_after_a_long_backfill_is_validated_and_kept(tmp_path):
+    """A partition label too long for a file name (a build reading a month of deliveries at once)
+    still validates, stores its result, and keeps the whole label in the history."""
+    suite = {"name": "test.tiny", "meta": {"asset": "tiny"}, "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}, "meta": {"severity": "critical"}}]}
+    partition = ", ".join(f"2025-01-{day:02d} #1" for day in range(1, 31))
+    outcome = validation.validate(suite, pd.DataFrame({"a": [1, 2]}), {}, partition=partition, run_id="run",
+                                  warehouse=tmp_path)
+    assert outcome.rows[0]["success"] and outcome.rows[0]["partition_key"] == partition
+    assert len(list((tmp_path / "gx" / "uncommitted" / "validations").rglob("*.json"))) == 1

@@ -9,6 +9,7 @@ evaluated. The GX project (stores and Data Docs) lives under <warehouse>/gx.
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import logging
 import re
@@ -23,6 +24,7 @@ from ..filelock import exclusive
 
 DATA_DOCS = Path("gx") / "uncommitted" / "data_docs" / "local_site" / "index.html"
 DOCS_RUNS_KEPT = 30  # validations of each suite the Data Docs show
+RUN_NAME_BYTES = 160  # GX names a folder after the run: file names stop at 255 bytes
 
 
 @dataclass
@@ -109,7 +111,7 @@ def validate(suite: dict, frame: pd.DataFrame, parameters: dict, *, partition: s
              warehouse: Path) -> Outcome:
     """Validate one batch; expectations whose parameters this batch cannot supply are skipped."""
     usable = [e for e in suite["expectations"] if _parameters_of(e["kwargs"]) <= parameters.keys()]
-    result = _run(suite, usable, frame, parameters, f"{run_id} {partition}", warehouse)
+    result = _run(suite, usable, frame, parameters, _run_name(run_id, partition), warehouse)
     validated_at = dt.datetime.now()
     rows = []
     for outcome in result.results:
@@ -128,6 +130,13 @@ def validate(suite: dict, frame: pd.DataFrame, parameters: dict, *, partition: s
             "run_id": run_id, "validated_at": validated_at,
         })
     return Outcome(suite["name"], suite["meta"]["asset"], partition, rows)
+
+
+def _run_name(run_id: str, partition: str) -> str:
+    """GX's name of a validation run, a folder name in its store: run and partition, the partition
+    shortened to a digest when it would not fit a file name (the history table keeps it whole)."""
+    name = f"{run_id} {partition}"
+    return name if len(name.encode()) <= RUN_NAME_BYTES else f"{run_id} {hashlib.sha1(partition.encode()).hexdigest()}"
 
 
 def _gx_lock(warehouse: Path):

@@ -57,6 +57,12 @@ def _new_dates(feed: list[str]) -> str:
           and recorded_at = (select max(recorded_at) from intermediate.int_feed_deliveries)"""
 
 
+def _label(parts: list[str], unit: str) -> str:
+    """A batch's partition label: its parts, or its first and last and how many (a first build
+    after a backfill reads hundreds of deliveries)."""
+    return ", ".join(parts) if len(parts) <= 3 else f"{parts[0]} .. {parts[-1]} ({len(parts)} {unit})"
+
+
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str):
     return con.execute(sql).fetchone()[0]
 
@@ -79,7 +85,7 @@ def read_batch(con: duckdb.DuckDBPyConnection, relation: str, suite: dict) -> tu
                    "on model.business_date = unread.business_date and model.delivery = unread.delivery"
         parameters["records_loaded"] = int(_scalar(con, f"select coalesce(sum(records_loaded), 0) from ({unread})"))
         keys = con.execute(f"select business_date, delivery from ({unread}) order by 1, 2").fetchall()
-        partition = ", ".join(f"{day} #{delivery}" for day, delivery in keys)
+        partition = _label([f"{day} #{delivery}" for day, delivery in keys], "deliveries")
     elif rows == "new_dates":
         dates = _new_dates(batch["feed"])
         selected = f"select {projection} from {relation} as model where business_date in ({dates})"
@@ -98,7 +104,7 @@ def read_batch(con: duckdb.DuckDBPyConnection, relation: str, suite: dict) -> tu
     elif rows == "rebuilt_months":
         months = "select month_start from intermediate.int_contribution_months where is_rebuilt"
         selected = f"select {projection} from {relation} as model where month_start in ({months})"
-        partition = ", ".join(f"{month:%Y-%m}" for (month,) in con.execute(f"{months} order by 1").fetchall())
+        partition = _label([f"{month:%Y-%m}" for (month,) in con.execute(f"{months} order by 1").fetchall()], "months")
     else:
         raise ValueError(f"unknown batch rows {rows!r} for {relation} (expectations/README.md)")
     table = con.execute(selected).to_arrow_table()
