@@ -37,6 +37,10 @@ def _cents(x: Decimal) -> Decimal:
     return x.quantize(CENT, ROUND_HALF_UP)
 
 
+def _next_month(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
 def _month_period(warehouse, month: dt.date) -> tuple[int, int, int, int]:
     """Days of the period, days of the month, and the days the deposit and loan systems delivered."""
     (period_end, deposit_days, loan_days), = query(warehouse, f"""
@@ -44,8 +48,7 @@ def _month_period(warehouse, month: dt.date) -> tuple[int, int, int, int]:
                count(distinct business_date) filter (where source_system = 'deposit' and feed = 'BALANCE'),
                count(distinct business_date) filter (where source_system = 'loan' and feed = 'POSITION')
         from intermediate.int_feed_deliveries where date_trunc('month', business_date) = date '{month}'""")
-    next_month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return (period_end - month).days + 1, (next_month - month).days, deposit_days, loan_days
+    return (period_end - month).days + 1, (_next_month(month) - month).days, deposit_days, loan_days
 
 
 def _accrued(base: Decimal, annual_rate: Decimal, days: int) -> Decimal:
@@ -141,7 +144,7 @@ def _card_line(warehouse, customer: str, month: dt.date) -> tuple[Decimal, Decim
     interchange, card_lgd, funding_tenor = (_parameter("contribution_parameters", name) for name in (
         "card_interchange_rate", "card_lgd", "card_funding_tenor_months"))
     funding = Decimal(_band("ftp_curve", "tenor_months_from", "ftp_rate_pct", funding_tenor))
-    end = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1) - dt.timedelta(days=1)
+    end = _next_month(month) - dt.timedelta(days=1)
     balance = contribution = Decimal(0)
     for key, first_seen, last_seen in query(warehouse, f"""
             select account_key, first_seen_date, last_seen_date from marts.dim_account
@@ -235,10 +238,6 @@ def test_product_lines_add_up_and_segments_respect_their_cut_offs(built_bank):
     scores = query(built_bank, "select min(contribution_score), max(contribution_score) "
                                "from marts.customer_contribution_monthly")[0]
     assert 0 <= scores[0] < 20 and 80 < scores[1] <= 100
-
-
-def _next_month(month: dt.date) -> dt.date:
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def test_the_tier_history_is_kept_and_does_not_depend_on_how_deliveries_arrived(replayed, built_bank):

@@ -234,16 +234,16 @@ def id_checks(ids, id_types) -> pa.BooleanArray:
     shorter is a legacy number or a passport.
     """
     ids = strings(ids)
-    present = ids.is_valid().to_numpy(zero_copy_only=False)
-    eighteen = pc.fill_null(pc.equal(pc.utf8_length(ids), 18), False).to_numpy(zero_copy_only=False)
+    present = values.as_mask(ids.is_valid())
+    eighteen = values.as_mask(pc.equal(pc.utf8_length(ids), 18))
     if id_types is None:
         resident, uscc = present & eighteen, np.zeros(len(ids), bool)
         malformed = uscc
     else:
         types = strings(id_types)
-        resident = present & pc.fill_null(pc.equal(types, "01"), False).to_numpy(zero_copy_only=False)
-        uscc = present & pc.fill_null(pc.equal(types, "10"), False).to_numpy(zero_copy_only=False)
-        legacy = pc.fill_null(pc.match_substring_regex(ids, "^[0-9]{15}$"), False).to_numpy(zero_copy_only=False)
+        resident = present & values.as_mask(pc.equal(types, "01"))
+        uscc = present & values.as_mask(pc.equal(types, "10"))
+        legacy = values.as_mask(pc.match_substring_regex(ids, "^[0-9]{15}$"))
         malformed = resident & ~eighteen & ~legacy
         resident &= eighteen
     valid = np.zeros(len(ids), bool)
@@ -255,4 +255,4 @@ def id_checks(ids, id_types) -> pa.BooleanArray:
 
 def id_check_failures(ids, id_types) -> np.ndarray:
     """Identity numbers whose check character fails (see id_checks)."""
-    return pc.fill_null(pc.invert(id_checks(ids, id_types)), False).to_numpy(zero_copy_only=False)
+    return values.as_mask(pc.invert(id_checks(ids, id_types)))

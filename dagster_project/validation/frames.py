@@ -60,6 +60,11 @@ def _id_types(column: pa.ChunkedArray) -> pa.Array:
     return pc.if_else(pc.is_null(position), column, pc.take(pa.array(list(ID_TYPE_OF_KIND.values())), position))
 
 
+def read_columns(suite_columns: set[str], checked_ids) -> set[str]:
+    """The columns a batch reads: those its suite names, and those its check characters are computed from."""
+    return suite_columns | {column for pair in checked_ids for column in pair if column}
+
+
 def source_frame(spec: FeedSpec, table: pa.Table, wanted: set[str] | None = None) -> pd.DataFrame:
     return batch_frame(table, spec.id_checks, wanted)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .frames import HALF_CENT, batch_frame
+from .frames import HALF_CENT, batch_frame, read_columns
 from .gx_suites import columns_of
 
 
@@ -72,7 +72,7 @@ def read_batch(con: duckdb.DuckDBPyConnection, relation: str, suite: dict) -> tu
     names; the suite parameters; and a partition label (empty when there is nothing new)."""
     batch, parameters = suite["meta"]["batch"], {}
     checked = [tuple(pair) for pair in batch.get("checked_ids", [])]
-    wanted = columns_of(suite) | {c for pair in checked for c in pair if c}
+    wanted = read_columns(columns_of(suite), checked)
     present = _columns(con, relation)
     # At least one column, so that a suite of row counts still has rows to count; derived columns
     # are computed on the model's own columns.

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from .. import settings
 from ..ingest import FeedSpec
-from .frames import source_frame
+from .frames import read_columns, source_frame
 from .gx_suites import Outcome, columns_of, load_suite, validate
 from .model_batches import connect, read_batch
 
@@ -64,7 +64,7 @@ def validate_models(duckdb_path: Path, layer: str, models: list[str], *, run_id:
 def _validate_source(spec: FeedSpec, suite: dict, path: Path, parameters: dict, partition: str, run_id: str,
                      warehouse: Path) -> Outcome:
     wanted = columns_of(suite)
-    needed = wanted | {column for pair in spec.id_checks for column in pair if column}
+    needed = read_columns(wanted, spec.id_checks)
     table = pq.read_table(path, columns=[c for c in pq.read_schema(path).names if c in needed])
     frame = source_frame(spec, table, wanted)
     return validate(suite, frame, parameters, partition=partition, run_id=run_id, warehouse=warehouse)
