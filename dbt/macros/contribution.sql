@@ -41,7 +41,7 @@
 {%- endmacro %}
 
 {#- A ratio of two amounts as DECIMAL(18,4) (null when the denominator is 0 or null). -#}
-{% macro contribution_ratio(numerator, denominator) -%}
+{% macro decimal_ratio(numerator, denominator) -%}
     case when {{ denominator }} = 0 then null
          else cast(round(({{ numerator }}) / ({{ denominator }}), 4) as decimal(18,4)) end
 {%- endmacro %}

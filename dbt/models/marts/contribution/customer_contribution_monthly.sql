@@ -20,8 +20,8 @@ earlier as (
 dimensions as (
     select
         customers.*,
-        {{ contribution_ratio('customers.scale_cny - month_ago.scale_cny', 'month_ago.scale_cny') }} as growth_mom,
-        {{ contribution_ratio('customers.scale_cny - year_ago.scale_cny', 'year_ago.scale_cny') }} as growth_yoy,
+        {{ decimal_ratio('customers.scale_cny - month_ago.scale_cny', 'month_ago.scale_cny') }} as growth_mom,
+        {{ decimal_ratio('customers.scale_cny - year_ago.scale_cny', 'year_ago.scale_cny') }} as growth_yoy,
         {#- What the customer could still borrow: a multiple of the declared income, less what they owe. -#}
         customers.annual_income * {{ seed_parameter('segment_rules', 'headroom_income_multiple') }}
             - customers.liabilities_cny as headroom_cny

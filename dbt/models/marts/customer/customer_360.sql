@@ -1,6 +1,7 @@
 {#- One row per current customer: who they are, who owns them, what they hold and owe, each
-    product line at its system's latest business date, in CNY, and what they contribute (the
-    latest month of customer_contribution_monthly). -#}
+    product line at its system's latest business date, in CNY, what they contribute (the
+    latest month of customer_contribution_monthly), and their credit standing (the latest
+    month of credit_grade_monthly and its early warnings). -#}
 
 with customers as (
     select * from {{ ref('dim_customer') }} where is_current
@@ -59,6 +60,18 @@ contribution as (
     where month_start = (select max(month_start) from {{ ref('customer_contribution_monthly') }})
 ),
 
+credit as (
+    select * from {{ ref('credit_grade_monthly') }}
+    where month_start = (select max(month_start) from {{ ref('credit_grade_monthly') }})
+),
+
+warnings as (
+    select customer_id, {{ dbt.listagg('rule_code', "', '", 'order by rule_code') }} as credit_warnings
+    from {{ ref('credit_watch_list_monthly') }}
+    where month_start = (select max(month_start) from {{ ref('credit_watch_list_monthly') }})
+    group by customer_id
+),
+
 cards as (
     select accounts.customer_id,
            count(*) as card_accounts,
@@ -114,7 +127,18 @@ select
     contribution.abc_segment,
     contribution.customer_tier,
     contribution.branch_rank as branch_contribution_rank,
-    contribution.rm_rank as rm_contribution_rank
+    contribution.rm_rank as rm_contribution_rank,
+    credit.as_of_date as credit_as_of_date,
+    credit.score as credit_score,
+    credit.system_grade as credit_system_grade,
+    credit.override_grade as credit_override_grade,
+    credit.override_approved_by as credit_override_approved_by,
+    credit.final_grade as credit_grade,
+    credit.final_pd as credit_pd,
+    credit.xay as credit_xay,
+    credit.recommended_limit_cny as credit_recommended_limit_cny,
+    credit.score_reasons as credit_score_reasons,
+    warnings.credit_warnings
 from customers
 left join {{ ref('dim_branch') }} as branches on customers.branch_code = branches.branch_code
 left join deposits on customers.customer_id = deposits.customer_id
@@ -122,3 +146,5 @@ left join loans on customers.customer_id = loans.customer_id
 left join mortgages on customers.customer_id = mortgages.customer_id
 left join cards on customers.customer_id = cards.customer_id
 left join contribution on customers.customer_id = contribution.customer_id
+left join credit on customers.customer_id = credit.customer_id
+left join warnings on customers.customer_id = warnings.customer_id
