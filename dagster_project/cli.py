@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import settings
+
 
 class UsageError(Exception):
     """A bad argument: reported on one line, exit status 2."""
@@ -80,6 +82,22 @@ def _customer(args) -> int:
     return 0
 
 
+def month(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month in the form YYYY-MM") from None
+
+
+def _credit_fit(args) -> int:
+    from .credit import fit
+
+    result = fit.fit(args.warehouse, args.out_of_time_from, args.seeds)
+    print(fit.report(result))
+    print(f"wrote {result['model_version']} (now active) to {args.seeds}; `bank360 run --build-only` grades with it")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = OneLineParser(prog="bank360", description="bank360: the customer-360 warehouse")
     commands = top.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -120,6 +138,18 @@ def parser() -> argparse.ArgumentParser:
     customer.add_argument("--warehouse", type=Path, default=Path("warehouse"),
                           help="warehouse directory (default: warehouse)")
     customer.set_defaults(handler=_customer)
+
+    credit = commands.add_parser("credit", help="credit grading: fit the individual scorecard")
+    credit_commands = credit.add_subparsers(dest="credit_command", required=True, parser_class=OneLineParser)
+    fit = credit_commands.add_parser(
+        "fit", help="fit the individual scorecard on the warehouse's history and write it as the next version")
+    fit.add_argument("--warehouse", type=Path, default=Path("warehouse"),
+                     help="warehouse directory (default: warehouse)")
+    fit.add_argument("--out-of-time-from", type=month, required=True, metavar="YYYY-MM",
+                     help="first observation month of the out-of-time test; earlier months are the development sample")
+    fit.add_argument("--seeds", type=Path, default=settings.DBT_DIR / "seeds" / "credit",
+                     help="where the scorecard seeds are (default: the dbt project's seeds/credit)")
+    fit.set_defaults(handler=_credit_fit)
     return top
 
 

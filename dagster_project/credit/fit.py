@@ -22,6 +22,8 @@ SEGMENT = "I"  # individuals; corporates have their own (expert) card
 MODEL_FIELDS = ["model_version", "segment", "is_active", "method", "base_score", "base_odds", "points_to_double_odds",
                 "horizon_months", "development_from", "development_to", "out_of_time_from", "out_of_time_to",
                 "observations", "defaults", "gini_development", "gini_out_of_time", "ks_out_of_time", "fitted_on"]
+VALIDATION_SEED = "scorecard_validation.csv"
+VALIDATION_FIELDS = ["model_version", "grade", "notch", "observations", "defaults", "default_rate"]
 BIN_FIELDS = ["model_version", "characteristic", "bin_no", "value_from", "value_to", "is_missing_bin", "points", "woe",
               "observations", "defaults"]
 
@@ -84,7 +86,7 @@ def fit(warehouse: Path, out_of_time_from: dt.date, seeds: Path, base_score: flo
     horizon = params["performance_window_months"]
 
     models = read_seed(seeds / MODELS_SEED)
-    version = f"individual-{1 + sum(r['segment'] == SEGMENT for r in models)}"
+    version = f"individual-{1 + sum(r['segment'] == SEGMENT and r['method'] != 'expert' for r in models)}"
     dev_score, oot_score = scorecard.score(kept, dev), scorecard.score(kept, oot)
     oot_months = months[~development]
     result = {
@@ -114,7 +116,25 @@ def fit(warehouse: Path, out_of_time_from: dt.date, seeds: Path, base_score: flo
     write_seed(seeds / BINS_SEED, BIN_FIELDS, bins)
     result["characteristics"] = [(c.name, round(c.information_value, 3), round(c.coefficient, 3)) for c in kept]
     result["oot_by_grade"] = _by_grade(oot_score, oot_bad, result, seeds, horizon)
+    # The out-of-time default rates by grade are kept with the card: its validation record.
+    validation = read_seed(seeds / VALIDATION_SEED) if (seeds / VALIDATION_SEED).exists() else []
+    validation += [dict(zip(VALIDATION_FIELDS, (version, *row), strict=True)) for row in result["oot_by_grade"]]
+    write_seed(seeds / VALIDATION_SEED, VALIDATION_FIELDS, validation)
     return result
+
+
+def load_card(seeds: Path, version: str) -> list[scorecard.Characteristic]:
+    """A scorecard version as the seeds hold it (the bins the dbt models join on)."""
+    def bound(text: str) -> float | None:
+        return float(text) if text else None
+
+    rows = [r for r in read_seed(seeds / BINS_SEED) if r["model_version"] == version]
+    names = dict.fromkeys(r["characteristic"] for r in rows)
+    return [scorecard.Characteristic(name, [
+        scorecard.Bin(bound(r["value_from"]), bound(r["value_to"]), r["is_missing_bin"] == "true", 0, 0,
+                      points=int(r["points"]))
+        for r in sorted((r for r in rows if r["characteristic"] == name), key=lambda r: int(r["bin_no"]))], 0)
+        for name in names]
 
 
 def _by_grade(score: np.ndarray, bad: np.ndarray, model: dict, seeds: Path, horizon: float) -> list[tuple]:
@@ -129,5 +149,23 @@ def _by_grade(score: np.ndarray, bad: np.ndarray, model: dict, seeds: Path, hori
     for r in sorted(scale, key=lambda r: int(r["notch"])):
         mask = grades == r["grade"]
         if mask.any():
-            rows.append((r["grade"], int(mask.sum()), int(bad[mask].sum()), round(float(bad[mask].mean()), 4)))
+            rows.append((r["grade"], int(r["notch"]), int(mask.sum()), int(bad[mask].sum()),
+                         round(float(bad[mask].mean()), 4)))
     return rows
+
+
+def report(result: dict) -> str:
+    """The fit in words: the sample, how well it ranks, what it kept, default rates by grade."""
+    lines = [
+        f"{result['model_version']}: development {result['development_from']} .. {result['development_to']} "
+        f"({result['observations']:,} observations, {result['defaults']:,} defaults), "
+        f"out of time {result['out_of_time_from']} .. {result['out_of_time_to']}, "
+        f"window {result['horizon_months']} months",
+        f"Gini development {result['gini_development']:.3f}, out of time {result['gini_out_of_time']:.3f}; "
+        f"KS out of time {result['ks_out_of_time']:.3f}",
+        "characteristics (information value, coefficient): " + ", ".join(
+            f"{name} ({iv}, {coefficient})" for name, iv, coefficient in result["characteristics"]),
+        "out of time by grade (grade, observations, defaults, default rate):",
+        *(f"  {grade:5} {n:7,} {bad:5,} {rate:8.2%}" for grade, _, n, bad, rate in result["oot_by_grade"]),
+    ]
+    return "\n".join(lines)

@@ -57,7 +57,7 @@ class Card(SourceSystem):
             "limit": limit.astype(np.int64),
             "open_date": (today - rng.integers(0, 3000, n)).astype("datetime64[D]"),
             "cycle_day": rng.integers(1, 29, n),
-            "status": np.where(cycles >= 2, "BLOCKED", "ACTIVE").astype("<U10"),
+            "status": np.where(cycles >= 2, "BLOCKED", "ACTIVE").astype("<U11"),  # room for CHARGED_OFF
             "balance": balance,
             "cash": np.zeros(n, np.int64),
             "stmt_balance": balance,
