@@ -168,5 +168,6 @@ def report(summary: Summary) -> str:
     if summary.warehouse is not None:
         lines.append(f"warehouse: {summary.warehouse / 'bank360.duckdb'} (marts.customer_360, marts.customer_xref, "
                      "marts.dim_*, marts.fct_*, marts.customer_contribution_monthly, marts.contribution_*, "
-                     "marts.segment_migration_monthly, audit.file_loads, audit.quarantine)")
+                     "marts.segment_migration_monthly, marts.credit_grade_monthly, marts.credit_*, audit.file_loads, "
+                     "audit.quarantine)")
     return "\n".join(lines)
