@@ -160,3 +160,20 @@ def test_the_active_individual_card_was_validated_out_of_time():
     rates = [float(r["default_rate"]) for r in by_grade]
     assert len(by_grade) >= 4 and sum(int(r["defaults"]) for r in by_grade) >= 30
     assert rates == sorted(rates), f"default rates by grade must rise: {rates}"
+
+
+def test_the_grade_history_does_not_depend_on_how_deliveries_arrived(replayed, built_bank):
+    """Deliveries arriving one by one (late, redelivered) with incremental builds in between grade
+    every customer as one build of them all does, warnings and migrations included. Customers
+    are named by their first source record (customer numbers follow arrival order)."""
+    _, warehouse, _, _, _ = replayed
+    named = """(select customer_id, min(source_system || ':' || source_customer_id) as first_record
+                from marts.customer_xref group by customer_id) as records"""
+    grades = f"""select month_start, records.first_record, score, system_grade, final_grade, xay, exposure_cny
+                 from marts.credit_grade_monthly join {named} using (customer_id) order by all"""
+    warnings = f"""select month_start, records.first_record, rule_code, since_date
+                   from marts.credit_watch_list_monthly join {named} using (customer_id) order by all"""
+    migrations = "select * exclude (as_of_date) from marts.credit_migration_monthly order by all"
+    for sql in (grades, warnings, migrations):
+        replayed_rows = query(warehouse, sql)
+        assert replayed_rows and replayed_rows == query(built_bank, sql)
