@@ -21,6 +21,15 @@ def business_date(text: str) -> np.datetime64:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYYMMDD") from None
 
 
+def calendar_date(text: str) -> dt.date:
+    for form in ("%Y-%m-%d", "%Y%m%d"):  # the other commands take YYYYMMDD
+        try:
+            return dt.datetime.strptime(text, form).date()
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD or YYYYMMDD")
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -98,6 +107,20 @@ def _credit_fit(args) -> int:
     return 0
 
 
+def _export_credit_grades(args) -> int:
+    from .credit_export import export
+
+    try:
+        done = export(args.warehouse, args.as_of, args.format, args.out, args.branch)
+    except LookupError as exc:
+        print(f"bank360 export credit-grades: {exc}", file=sys.stderr)
+        return 1
+    scope = f"branch {args.branch} and the branches under it" if args.branch else "every branch"
+    print(f"credit grades of the grading date {done.grading_date} (the latest on or before {args.as_of}), "
+          f"{scope}: {done.customers:,} customers -> {done.path}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = OneLineParser(prog="bank360", description="bank360: the customer-360 warehouse")
     commands = top.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -150,6 +173,19 @@ def parser() -> argparse.ArgumentParser:
     fit.add_argument("--seeds", type=Path, default=settings.DBT_DIR / "seeds" / "credit",
                      help="where the scorecard seeds are (default: the dbt project's seeds/credit)")
     fit.set_defaults(handler=_credit_fit)
+
+    export = commands.add_parser("export", help="write a mart's rows to a file for its users")
+    exports = export.add_subparsers(dest="export", required=True, parser_class=OneLineParser)
+    grades = exports.add_parser("credit-grades", help="the credit grades in force on a date, for risk officers")
+    grades.add_argument("--as-of", type=calendar_date, required=True,
+                        help="YYYY-MM-DD (or YYYYMMDD): the latest grading on or before it is exported")
+    grades.add_argument("--branch", help="only this branch and the branches under it (branch_code)")
+    grades.add_argument("--format", choices=("csv", "parquet", "xlsx"), required=True)
+    grades.add_argument("--out", type=Path, help="file or folder to write (default: "
+                                                 "credit_grades_<grading date>[_<branch>].<format> here)")
+    grades.add_argument("--warehouse", type=Path, default=Path("warehouse"),
+                        help="warehouse directory (default: warehouse)")
+    grades.set_defaults(handler=_export_credit_grades)
     return top
 
 

@@ -5,8 +5,9 @@ system's customer id (cif_no, borrower_id, holder_id, mortgage_no), an account o
 contract number, or an identity number in any of the forms the sources write it
 (15 digits, lower-case x, full-width digits). The answer is the whole customer, read
 from the warehouse's marts: profile and its history, holdings per product line, and
-every source record that was linked, with the rule and score that linked it, and what the
-customer contributed, month by month, with their segment and tier.
+every source record that was linked, with the rule and score that linked it, what the
+customer contributed, month by month, with their segment and tier, and their credit grade
+and its early warnings, with the grades of past months.
 """
 
 import unicodedata
@@ -50,6 +51,16 @@ SECTIONS = (
         join marts.customer_contribution_monthly as customers using (month_start, customer_id)
         where lines.customer_id = $customer
         order by lines.month_start, lines.product_line"""),
+    ("Credit standing (latest grading; today's while the month runs)", """
+        select credit_as_of_date, credit_score, credit_system_grade, credit_grade,
+               cast(credit_pd * 100 as decimal(9, 4)) || ' %' as credit_pd, credit_xay, credit_recommended_limit_cny,
+               credit_override_grade || coalesce(', approved by ' || credit_override_approved_by, '')
+                   as credit_override,
+               credit_score_reasons, credit_warnings
+        from marts.customer_360 where customer_id = $customer"""),
+    ("Credit grades by month", """
+        select month_start, as_of_date, final_grade, score, xay, override_grade, override_approved_by
+        from marts.credit_grade_monthly where customer_id = $customer order by month_start"""),
     ("Profile history", """
         select valid_from, valid_to, customer_name as name, mobile, address, branch_code, rm_id, annual_income,
                source_records

@@ -35,3 +35,14 @@ def test_truth_inside_raw_is_refused(tmp_path):
     assert result.returncode == 2
     assert "must not lie inside --raw" in result.stderr
     assert not (tmp_path / "RAW").exists()
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--as-of", "2026-02-30", "--format", "csv"], "not a date in the form YYYY-MM-DD or YYYYMMDD"),
+    (["--as-of", "2026-01-31", "--format", "pdf"], "invalid choice: 'pdf'"),
+    (["--as-of", "20260131", "--format", "csv", "--warehouse", "EMPTY"], "no warehouse at"),
+])
+def test_bad_export_argument_is_one_clear_line(tmp_path, args, says):
+    result = bank360("export", "credit-grades", *[str(tmp_path) if a == "EMPTY" else a for a in args])
+    assert result.returncode == 2
+    assert says in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -205,7 +205,8 @@ def test_customer_command_finds_the_whole_customer_from_any_code(built_bank, mes
         for _, source_id in records:
             assert source_id in out
     for title in ("Profile", "Contribution (latest month", "Contribution by month and product line", "Profile history",
-                  "Deposits", "Loans", "Mortgage contracts", "Credit cards", "Linked source records"):
+                  "Credit standing", "Credit grades by month", "Deposits", "Loans", "Mortgage contracts",
+                  "Credit cards", "Linked source records"):
         assert f"== {title}" in out
     segment, tier = query(built_bank, f"select abc_segment, customer_tier from marts.customer_360 "
                                       f"where customer_id = '{customer}'")[0]
