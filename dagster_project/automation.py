@@ -1,4 +1,5 @@
-"""What starts runs: new complete deliveries, a daily safety net, and the build after a load."""
+"""What starts runs: new complete deliveries, a changed overrides file, a daily safety net, and the build
+after a load."""
 
 import datetime as dt
 
@@ -15,14 +16,16 @@ from dagster import (
 )
 
 from .assets.ingestion import delivery_assets, partition_key
+from .assets.manual import credit_overrides
 from .assets.warehouse import staging_models, warehouse_models
-from .ingest import SYSTEMS, find_deliveries, ledger
+from .ingest import SYSTEMS, find_deliveries, ledger, manual
 from .resources import Landing
 
 ingest_jobs = {
     system: define_asset_job(f"ingest_{system}", selection=[asset])
     for system, asset in delivery_assets.items()
 }
+overrides_job = define_asset_job("ingest_credit_overrides", selection=[credit_overrides])
 warehouse_build = define_asset_job("warehouse_build", selection=[staging_models, warehouse_models])
 
 
@@ -39,6 +42,15 @@ def new_deliveries(context: SensorEvaluationContext, landing: Landing):
             partition_key=partition_key(folder.system, folder.business_date),
             run_key=f"{folder.system}/{folder.business_date:%Y%m%d}/delivery_{delivery}",
         )
+
+
+@sensor(job=overrides_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING)
+def overrides_changed(context: SensorEvaluationContext, landing: Landing):
+    """A run when the risk officers' overrides file differs from the version received last."""
+    if manual.is_pending(landing.raw, landing.warehouse):
+        # Keyed by the save, not the content: a run still in progress is not requested twice, and saving
+        # the file back as it was two versions ago starts one.
+        yield RunRequest(run_key=f"{manual.NAME}/{manual.source_path(landing.raw).stat().st_mtime_ns}")
 
 
 def _safety_net(system: str):
@@ -63,7 +75,7 @@ def _safety_net(system: str):
 schedules = [_safety_net(system) for system in SYSTEMS]
 
 
-@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=list(ingest_jobs.values()),
+@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=[*ingest_jobs.values(), overrides_job],
                    request_job=warehouse_build, default_status=DefaultSensorStatus.RUNNING)
 def build_after_load(context):
     """Rebuild the warehouse after every successful load (the pool serialises the builds)."""

@@ -8,15 +8,24 @@ from dagster_dbt import DbtCliResource
 
 from .assets.expectation_checks import marts_expectations, staging_expectations
 from .assets.ingestion import delivery_assets
+from .assets.manual import credit_overrides
 from .assets.warehouse import dbt_project, staging_models, warehouse_models
-from .automation import build_after_load, ingest_jobs, new_deliveries, schedules, warehouse_build
+from .automation import (
+    build_after_load,
+    ingest_jobs,
+    new_deliveries,
+    overrides_changed,
+    overrides_job,
+    schedules,
+    warehouse_build,
+)
 from .resources import default_landing
 
 defs = Definitions(
-    assets=[*delivery_assets.values(), staging_models, warehouse_models],
+    assets=[*delivery_assets.values(), credit_overrides, staging_models, warehouse_models],
     asset_checks=[staging_expectations, marts_expectations],
-    jobs=[*ingest_jobs.values(), warehouse_build],
-    sensors=[new_deliveries, build_after_load],
+    jobs=[*ingest_jobs.values(), overrides_job, warehouse_build],
+    sensors=[new_deliveries, overrides_changed, build_after_load],
     schedules=schedules,
     resources={"landing": default_landing(), "dbt": DbtCliResource(
         # The dbt installed beside this Python, whether or not its environment is activated.

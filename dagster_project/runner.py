@@ -1,7 +1,8 @@
 """`bank360 run`: materialise what is pending, in-process, and say what happened.
 
 Each delivery is loaded by a real Dagster run of its system's ingestion job
-(one partition), then one run of the warehouse build writes the DuckDB file.
+(one partition), and a changed credit-overrides file by a run of its own job;
+then one run of the warehouse build writes the DuckDB file.
 Runs go one after another in this process, recorded in the Dagster instance
 under `<warehouse>/dagster`, so the UI shows their history.
 """
@@ -15,8 +16,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from . import validation
-from .ingest import find_deliveries, ledger, pending_folders
+from . import settings, validation
+from .ingest import find_deliveries, ledger, manual, pending_folders
 from .ingest.manifest import DeliveryFolder
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the summary says what matters
@@ -39,6 +40,9 @@ class Summary:
     warehouse: Path | None = None
     expectations_failed: list[dict] = field(default_factory=list)  # validation history rows that failed
     data_docs: Path | None = None
+    overrides: dict | None = None  # audit row of the newest version of the credit-overrides file (ingest/manual.py)
+    overrides_received: bool = False  # that version was received by this run
+    override_rejections: list[dict] = field(default_factory=list)  # rows of the file the build rejected
 
     @property
     def rejected(self) -> list[dict]:
@@ -49,8 +53,19 @@ class Summary:
         """(system, business_date, delivery) of the loaded deliveries a critical expectation held back."""
         return sorted({(r["system"], r["business_date"], r["delivery"]) for r in self.loads if r.get("held")})
 
+    @property
+    def overrides_loaded(self) -> bool:
+        """This run loaded a new version of the overrides file: the warehouse must be rebuilt."""
+        return self.overrides_received and self.overrides["status"] == "loaded"
+
+    @property
+    def overrides_file_rejected(self) -> bool:
+        """This run received a version of the overrides file that cannot be read (rejected rows do not count:
+        they are the bank's data, reported, not a failed load)."""
+        return self.overrides_received and self.overrides["status"] == "rejected"
+
     def exit_status(self) -> int:
-        return 1 if self.rejected or self.held or self.failed_runs else 0
+        return 1 if self.rejected or self.held or self.failed_runs or self.overrides_file_rejected else 0
 
 
 def instance_for(warehouse: Path):
@@ -109,7 +124,11 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
             # A held delivery fails its run (the blocking check), and is reported as held.
             if not result.success and not (committed and ledger.is_held(commit)):
                 summary.failed_runs.append(f"{folder.system} {folder.business_date}: run {result.run_id} failed")
-        stale = summary.loads or not load or not (warehouse / "bank360.duckdb").exists()
+        if load:
+            _receive_overrides(summary, raw, warehouse, defs.resolve_job_def("ingest_credit_overrides"), instance,
+                               resources)
+        # A rejected overrides file changes nothing the models read: no build for it.
+        stale = summary.loads or summary.overrides_loaded or not load or not (warehouse / "bank360.duckdb").exists()
         # Held deliveries are invisible to the build: it reads the rest.
         if build and stale and ledger.newest_commits(warehouse):
             build = defs.resolve_job_def("warehouse_build").execute_in_process(
@@ -117,9 +136,39 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
             summary.expectations_failed += _failed_expectations(warehouse, build.run_id)
             if not build.success:
                 summary.failed_runs.append(f"warehouse build: run {build.run_id} failed")
+            summary.override_rejections = _override_rejections(warehouse)
         if load and (warehouse / "gx").is_dir():
             summary.data_docs = validation.build_data_docs(warehouse, since=run_started)
     return summary
+
+
+def _receive_overrides(summary: Summary, raw: Path, warehouse: Path, job, instance, resources: dict) -> None:
+    """A run of the overrides job when the file changed; the newest version, received now or before."""
+    before = manual.newest_load(warehouse)
+    if manual.is_pending(raw, warehouse):
+        result = job.execute_in_process(instance=instance, resources=resources, raise_on_error=False,
+                                        run_config=QUIET)
+        if not result.success:
+            summary.failed_runs.append(f"credit overrides: run {result.run_id} failed")
+    summary.overrides = manual.newest_load(warehouse)
+    summary.overrides_received = summary.overrides != before
+
+
+def _override_rejections(warehouse: Path) -> list[dict]:
+    """The rows of the newest overrides file the build rejected, read-only from the DuckDB file. Rows
+    withdrawn from the file are not listed: removing them was the officers' own doing."""
+    with validation.connect(warehouse / settings.DUCKDB_FILE) as con:
+        built = con.execute("select 1 from information_schema.tables where table_schema = 'intermediate' "
+                            "and table_name = 'int_credit__override_requests'").fetchone()
+        if not built:  # the build failed before it
+            return []
+        cursor = con.execute("""
+            select line_no, customer_code, new_grade, rejection_reason
+            from intermediate.int_credit__override_requests
+            where rejection_reason is not null and in_latest_file
+            order by line_no""")
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _failed_expectations(warehouse: Path, run_id: str) -> list[dict]:
@@ -155,6 +204,19 @@ def report(summary: Summary) -> str:
     for system, day, delivery in summary.held:
         lines.append(f"HELD {system} {day} delivery {delivery}: a critical expectation failed (below); its records "
                      "are kept, the warehouse goes on reading the date's previous delivery")
+    overrides = summary.overrides
+    if summary.overrides_loaded:
+        lines.append(f"credit overrides: new version of {overrides['file']} received, "
+                     f"{overrides['rows_loaded']} rows (sha256 {overrides['file_sha256'][:16]})")
+        if overrides["drift"]:
+            lines.append(f"drift (tolerated) {overrides['file']}: {overrides['drift']}")
+    if overrides and overrides["status"] == "rejected":
+        lines.append(f"REJECTED credit overrides (received {overrides['received_at']:%Y-%m-%d %H:%M} UTC): "
+                     f"{overrides['reason']}: {overrides['message']}; nothing of that version is used, the warehouse "
+                     "keeps the version loaded before it")
+    for row in summary.override_rejections:
+        lines.append(f"override rejected: line {row['line_no']}, customer {row['customer_code'] or '(none)'}, "
+                     f"grade {row['new_grade'] or '(none)'}: {row['rejection_reason']}")
     for folder in summary.unready:
         lines.append(f"still being written (no _READY), left alone: {folder}")
     for row in summary.expectations_failed:

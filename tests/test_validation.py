@@ -37,7 +37,9 @@ def _models(folder: str) -> set[str]:
 
 def test_every_feed_staging_model_and_mart_has_a_documented_suite():
     assert validation.suite_names("source") == sorted(spec.table for spec in FEEDS)
-    assert set(validation.suite_names("staging")) == _models("staging")
+    # Hand-maintained files (stg_manual__*) have no suite: their rows are judged one by one in dbt
+    # (docs/credit-overrides.md), and an officer's typo must never stop the build.
+    assert set(validation.suite_names("staging")) == {m for m in _models("staging") if not m.startswith("stg_manual__")}
     assert set(validation.suite_names("marts")) == _models("marts")
     for layer in LAYERS:
         for asset in validation.suite_names(layer):

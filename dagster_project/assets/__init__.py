@@ -1,1 +1,1 @@
-"""Dagster assets: ingestion per source feed, and the dbt warehouse."""
+"""Dagster assets: ingestion per source feed, the risk officers' credit overrides, and the dbt warehouse."""

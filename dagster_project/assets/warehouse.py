@@ -15,7 +15,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from .. import settings, validation
 from ..filelock import exclusive
-from ..ingest import ledger
+from ..ingest import ledger, manual
 from ..resources import Landing
 
 dbt_project = DbtProject(project_dir=settings.DBT_DIR, profiles_dir=settings.DBT_DIR)
@@ -59,6 +59,7 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, landing: Landing
     os.environ["BANK360_WAREHOUSE"] = str(landing.warehouse)
     landing.warehouse.mkdir(parents=True, exist_ok=True)
     ledger.write_schema_anchors(landing.warehouse)
+    manual.write_schema_anchors(landing.warehouse)
     validation.write_anchor(landing.warehouse)
     # dbt's artifacts and logs go beside the warehouse they describe, one folder per step, overwritten
     # by each build: dbt's partial parse then carries over from run to run, and warehouses built

@@ -8,6 +8,11 @@
         {{ var('warehouse_dir') }}/audit/validations/*/*/*.parquet
     {%- elif kind in ('file_loads', 'quarantine') -%}
         {{ var('warehouse_dir') }}/audit/{{ kind }}/{{ system }}/*/delivery_*.parquet
+    {%- elif kind == 'manual_loads' -%}
+        {{ var('warehouse_dir') }}/audit/manual_loads/*/*.parquet
+    {%- elif kind.startswith('manual/') -%}
+        {#- A hand-maintained file: one Parquet per version received (dagster_project/ingest/manual.py). -#}
+        {{ var('warehouse_dir') }}/staging/{{ kind }}/*.parquet
     {%- else -%}
         {{ var('warehouse_dir') }}/staging/{{ kind }}/*/delivery_*.parquet
     {%- endif -%}
@@ -37,4 +42,17 @@
         on newest.system = '{{ system }}'
         and staged.business_date = newest.business_date
         and staged.delivery = newest.delivery
+{%- endmacro %}
+
+{#- The rows of every version of a hand-maintained file (raw/manual/) that was loaded: the versions
+    audit.manual_loads commits, as committed_feed reads the deliveries file_loads commits. -#}
+{% macro committed_manual(name) -%}
+    {%- set _lineage = source('manual', name) -%}
+    select staged.*
+    from {{ parquet_scan(ledger_glob('manual/' ~ name)) }} as staged
+    inner join {{ ref('manual_loads') }} as loads
+        on loads.dataset = '{{ name }}'
+        and loads.status = 'loaded'
+        and staged.file_sha256 = loads.file_sha256
+        and staged.received_at = loads.received_at
 {%- endmacro %}

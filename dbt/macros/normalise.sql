@@ -69,3 +69,13 @@
         else trim({{ regexp_substitute(expr, '\\s+', ' ') }})
     end
 {%- endmacro %}
+
+{#- dbt-duckdb leaves dbt.safe_cast a plain cast, which raises on a value it cannot convert (and
+    DuckDB evaluates a cast even in a case branch not taken): on DuckDB it is try_cast, null instead. -#}
+{% macro duckdb__safe_cast(field, type) -%} try_cast({{ field }} as {{ type }}) {%- endmacro %}
+
+{#- A date written YYYY-MM-DD, as a DATE; null when the text is anything else (2026/01/05,
+    2026-02-30, a time of day): in a hand-edited file a bad date is data to report, never an error. -#}
+{% macro iso_date(expr) -%}
+    case when {{ regexp_like(expr, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') }} then {{ dbt.safe_cast(expr, 'date') }} end
+{%- endmacro %}
