@@ -155,17 +155,18 @@ def _receive_overrides(summary: Summary, raw: Path, warehouse: Path, job, instan
 
 
 def _override_rejections(warehouse: Path) -> list[dict]:
-    """The rows of the newest overrides file the build rejected, read-only from the DuckDB file. Rows
-    withdrawn from the file are not listed: removing them was the officers' own doing."""
+    """The overrides of the newest file that do not apply at the latest grading date for a reason the
+    officers must hear of (a failed check, expired, too far from the system grade), read-only from the
+    DuckDB file. Rows withdrawn from the file are not listed: removing them was the officers' own doing."""
     with validation.connect(warehouse / settings.DUCKDB_FILE) as con:
-        built = con.execute("select 1 from information_schema.tables where table_schema = 'intermediate' "
-                            "and table_name = 'int_credit__override_requests'").fetchone()
+        built = con.execute("select 1 from information_schema.tables where table_schema = 'marts' "
+                            "and table_name = 'credit_override_log'").fetchone()
         if not built:  # the build failed before it
             return []
         cursor = con.execute("""
-            select line_no, customer_code, new_grade, rejection_reason
-            from intermediate.int_credit__override_requests
-            where rejection_reason is not null and in_latest_file
+            select line_no, customer_code, new_grade, status_reason as rejection_reason
+            from marts.credit_override_log
+            where status in ('rejected', 'expired') and in_latest_file
             order by line_no""")
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

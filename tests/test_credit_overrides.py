@@ -30,6 +30,18 @@ def _write(raw, lines: list[str]) -> None:
     path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
 
 
+def _log(warehouse) -> dict[str, dict]:
+    """The override log (marts.credit_override_log) by customer code and grade."""
+    with duckdb.connect(str(warehouse / "bank360.duckdb"), read_only=True) as con:
+        built = con.execute("select count(*) from information_schema.tables where table_name = 'credit_override_log'")
+        if not built.fetchone()[0]:
+            return {}
+        cursor = con.execute("select * from marts.credit_override_log")
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    return {f"{row['customer_code']} {row['new_grade']}": row for row in rows}
+
+
 def _requests(warehouse) -> dict[str, dict]:
     """The override requests by customer code and grade."""
     with duckdb.connect(str(warehouse / "bank360.duckdb"), read_only=True) as con:
@@ -52,17 +64,24 @@ def overrides_bank(tmp_path_factory) -> dict:
 
     def step(name: str) -> None:
         summary = runner.run(raw, warehouse)
-        steps[name] = {"summary": summary, "report": runner.report(summary), "requests": _requests(warehouse)}
+        steps[name] = {"summary": summary, "report": runner.report(summary), "requests": _requests(warehouse),
+                       "log": _log(warehouse)}
 
     step("no file")
     # Two customers each known by one source record: one named by its customer number, one by its source id.
-    (first, _), (second, source_id), (third, _), (fourth, _) = query(warehouse, """
+    (first, _), (second, source_id), (third, _), (fourth, _), (fifth, _), (sixth, _) = query(warehouse, """
         select customer_id, min(source_customer_id) from marts.customer_xref
         where source_customer_id in (select source_customer_id from marts.customer_xref
                                      group by all having count(distinct customer_id) = 1)
-        group by customer_id having count(*) = 1 order by customer_id limit 4""")
+        group by customer_id having count(*) = 1 order by customer_id limit 6""")
+    # Grades one notch and four notches from the fifth's and sixth's system grades (the limit is three).
+    scale = dict(query(warehouse, "select notch, grade from reference.credit_master_scale"))
+    notch = dict(query(warehouse, """select customer_id, system_notch from marts.credit_grade_monthly
+                                     where month_start = (select max(month_start) from marts.credit_grade_monthly)"""))
+    near = scale[notch[fifth] + 1 if notch[fifth] < 10 else notch[fifth] - 1]
+    far = scale[notch[sixth] + 4 if notch[sixth] <= 6 else notch[sixth] - 4]
     steps["customers"] = {"first": first, "second": second, "source_id": source_id, "third": third,
-                          "fourth": fourth}
+                          "fourth": fourth, "fifth": fifth, "sixth": sixth, "near": near, "far": far}
     first_version = [
         f'{first},BBB,"Restructured, new collateral",Li Wei,2026-01-15,',  # line 2
         f'{source_id},A,"Two-line',  # lines 3-4: a quoted field may span lines
@@ -75,6 +94,9 @@ def overrides_bank(tmp_path_factory) -> dict:
         f"{first},B,No such day,Li Wei,2026-01-15,2026-02-30",  # line 10
         f"{first},CCC,Backwards,Li Wei,2026-03-01,2026-02-01",  # line 11
         f"{third},AA,To be withdrawn,Li Wei,2026-01-20,",  # line 12
+        f"{fifth},{near},Within reach,Wang Fang,2026-01-15,",  # line 13: applies
+        f"{sixth},{far},Too far,Wang Fang,2026-01-15,",  # line 14: four notches from the system grade
+        f"{fifth},D,Over,Wang Fang,2026-01-01,2026-01-20",  # line 15: expired before the grading dates
     ]
     _write(raw, first_version)
     step("first version")
@@ -99,7 +121,7 @@ def test_each_row_is_judged_and_each_rejected_row_reported(overrides_bank):
     step, customers = overrides_bank["first version"], overrides_bank["customers"]
     summary, report, requests = step["summary"], step["report"], step["requests"]
     # The changed file alone (no delivery pending) was received and rebuilt the warehouse.
-    assert summary.loads == [] and summary.overrides_loaded and summary.overrides["rows_loaded"] == 9
+    assert summary.loads == [] and summary.overrides_loaded and summary.overrides["rows_loaded"] == 12
     assert summary.failed_runs == [] and summary.exit_status() == 0, report
     first = customers["first"]
     expected = {
@@ -107,9 +129,13 @@ def test_each_row_is_judged_and_each_rejected_row_reported(overrides_bank):
         "CU9999999999 BBB": (5, "UNKNOWN_CUSTOMER"), f"{first} AA+": (7, "UNKNOWN_GRADE"),
         f"{first} BB": (8, "NO_APPROVER"), f"{first} CC": (9, "BAD_DATE"), f"{first} B": (10, "BAD_DATE"),
         f"{first} CCC": (11, "EXPIRY_BEFORE_EFFECTIVE"), f"{customers['third']} AA": (12, None),
+        f"{customers['fifth']} {customers['near']}": (13, None), f"{customers['sixth']} {customers['far']}": (14, None),
+        f"{customers['fifth']} D": (15, None),
     }
     assert {key: (row["line_no"], row["rejection_reason"]) for key, row in requests.items()} == expected
     for key, (line, reason) in expected.items():
+        if line >= 13:  # judged against the grades: the next test
+            continue
         code, grade = key.split()
         listed = f"override rejected: line {line}, customer {code}, grade {grade}: {reason}"
         assert (listed in report) == (reason is not None), report
@@ -117,6 +143,27 @@ def test_each_row_is_judged_and_each_rejected_row_reported(overrides_bank):
     assert (valid["customer_id"], valid["effective_date"], valid["expiry_date"]) == (first, dt.date(2026, 1, 15), None)
     assert requests[f"{first} CCC"]["expiry_date"] == dt.date(2026, 2, 1)
     assert all(row["in_latest_file"] for row in requests.values())
+
+
+def test_an_override_applies_only_in_force_and_near_the_system_grade(overrides_bank):
+    """Final grade = the override in force within max_override_notches of the system grade, both kept
+    with who approved it; one too far from it, or expired, is rejected with its reason in the summary."""
+    step, customers = overrides_bank["first version"], overrides_bank["customers"]
+    fifth, sixth, near, far = (customers[k] for k in ("fifth", "sixth", "near", "far"))
+    log = step["log"]
+    assert (log[f"{fifth} {near}"]["status"], log[f"{fifth} {near}"]["status_reason"]) == ("applied", None)
+    assert (log[f"{sixth} {far}"]["status"], log[f"{sixth} {far}"]["status_reason"]) == (
+        "rejected", "TOO_FAR_FROM_SYSTEM_GRADE")
+    assert (log[f"{fifth} D"]["status"], log[f"{fifth} D"]["status_reason"]) == ("expired", "EXPIRED")
+    for code, grade, line, reason in ((sixth, far, 14, "TOO_FAR_FROM_SYSTEM_GRADE"), (fifth, "D", 15, "EXPIRED")):
+        assert f"override rejected: line {line}, customer {code}, grade {grade}: {reason}" in step["report"]
+    latest = "(select max(month_start) from marts.credit_grade_monthly)"
+    grades = {row[0]: row[1:] for row in query(step["summary"].warehouse, f"""
+        select customer_id, system_grade, override_grade, final_grade, override_approved_by, override_reason
+        from marts.credit_grade_monthly where month_start = {latest} and customer_id in ('{fifth}', '{sixth}')""")}
+    system = grades[fifth][0]
+    assert grades[fifth] == (system, near, near, "Wang Fang", "Within reach")
+    assert grades[sixth][1:3] == (None, grades[sixth][0])  # the system grade stands
 
 
 def test_a_source_customer_id_resolves_to_its_customer(overrides_bank):
@@ -137,7 +184,7 @@ def test_a_row_removed_from_the_file_stays_withdrawn(overrides_bank):
     for key, row in before["requests"].items():
         assert after["requests"][key]["first_received_at"] == row["first_received_at"], key
     assert after["requests"][added]["first_received_at"] == after["summary"].overrides["received_at"]
-    assert after["requests"][added]["rejection_reason"] is None and after["requests"][added]["line_no"] == 12
+    assert after["requests"][added]["rejection_reason"] is None and after["requests"][added]["line_no"] == 15
     assert set(after["requests"]) == set(before["requests"]) | {added}
 
 
