@@ -38,8 +38,10 @@ def main() -> None:
     if not raw.exists():
         simulate(Options(raw=raw, truth=work / "truth", customers=args.customers,
                          start=np.datetime64(START), days=DAYS, seed=SEED, progress=False))
-    summary = runner.run(raw, warehouse)
-    print(runner.report(summary).splitlines()[0])
+    print(runner.report(runner.run(raw, warehouse, build=False)).splitlines()[0])
+    build = runner.run(raw, warehouse, load=False)  # always builds (a rerun after a failed build, say)
+    if build.failed_runs:
+        raise SystemExit(runner.report(build))
 
     seeds = work / "seeds"
     shutil.rmtree(seeds, ignore_errors=True)
