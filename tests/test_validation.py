@@ -62,10 +62,11 @@ def batches(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("clean_bank")
     simulate(root / "raw", root / "truth", "--customers", "400", "--start", "20260227", "--days", "2",
              "--seed", "3")
-    # A risk officer's override of a customer the bank does not know: the override log has a row to check.
+    # Risk officers' overrides of customers the bank does not know: the override log has rows to check.
     overrides = manual.source_path(root / "raw")
     overrides.parent.mkdir(parents=True)
     overrides.write_text("customer_code,new_grade,reason,approved_by,effective_date,expiry_date\n"
+                         "CU9999999998,A,Unknown customer,Li Wei,2026-01-15,\n"
                          "CU9999999999,BBB,Unknown customer,Li Wei,2026-01-15,\n", encoding="utf-8")
     warehouse = root / "warehouse"
     summary = runner.run(root / "raw", warehouse)
