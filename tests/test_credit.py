@@ -73,7 +73,7 @@ def test_the_warehouse_scores_as_the_active_scorecards_say(built_bank):
     """Each characteristic's points in the warehouse are those of the card's bin for its value
     (the Python scorer the fit is measured with), and the score is their sum."""
     models = {r["segment"]: r for r in _seed("scorecard_models") if r["is_active"] == "true"}
-    assert set(models) == {"I", "C"}, "one active scorecard per segment"
+    assert set(models) == {"I", "N", "C"}, "one active scorecard per segment"
     rows = query(built_bank, """
         select features.*, scores.score, scores.model_version
         from intermediate.int_credit__features_monthly as features
@@ -84,7 +84,9 @@ def test_the_warehouse_scores_as_the_active_scorecards_say(built_bank):
     assert records
     for segment, model in models.items():
         card = fit.load_card(SEEDS, model["model_version"])
-        mine = [r for r in records if r["customer_kind"] == segment]
+        # Individuals without credit are outside the fitted card's population: their own card.
+        mine = [r for r in records if ("N" if r["customer_kind"] == "I" and not r["has_credit"] else
+                                       r["customer_kind"]) == segment]
         assert mine and all(r["model_version"] == model["model_version"] for r in mine)
         sample = {c.name: np.array([np.nan if r[c.name] is None else float(r[c.name]) for r in mine]) for c in card}
         assert scorecard.score(card, sample).tolist() == [r["score"] for r in mine]

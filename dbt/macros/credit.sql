@@ -8,3 +8,10 @@
      or coalesce({{ five_class }}, 1) >= {{ seed_parameter('credit_parameters', 'default_five_class_from') }}
      or coalesce({{ cycles_delinquent }}, 0) >= {{ seed_parameter('credit_parameters', 'default_card_cycles') }})
 {%- endmacro %}
+
+{#- The scorecard segment of a customer (seed scorecard_models.segment): C corporates, I
+    individuals with credit (the behavioural card, fitted on them), N individuals without credit
+    at the grading date (outside that card's population: an expert card on the relationship). -#}
+{% macro credit_segment(customer_kind, has_credit) -%}
+    case when {{ customer_kind }} = 'I' and not {{ has_credit }} then 'N' else {{ customer_kind }} end
+{%- endmacro %}

@@ -1,5 +1,5 @@
 {#- What each characteristic scored for each customer and month: the value, the scorecard
-    bin it fell in and its points, on the active scorecard of the customer's segment
+    bin it fell in and its points, on the active scorecard of the customer's segment (macros/credit.sql)
     (seeds/credit/scorecard_models.csv, scorecard_bins.csv). The reasons behind a grade.
     Incremental by month, as int_credit__features_monthly. -#}
 
@@ -21,7 +21,8 @@ bins as (
 {#- One row per customer, month and characteristic (a union, portable to any engine). -#}
 characteristic_values as (
     {%- for characteristic in var('credit_characteristics') %}
-    select month_start, customer_id, customer_kind, '{{ characteristic }}' as characteristic,
+    select month_start, customer_id, {{ credit_segment('customer_kind', 'has_credit') }} as segment,
+           '{{ characteristic }}' as characteristic,
            cast({{ characteristic }} as double) as characteristic_value
     from features
     {% if not loop.last %}union all{% endif %}
@@ -38,7 +39,7 @@ select
     bins.points
 from characteristic_values
 inner join bins
-    on characteristic_values.customer_kind = bins.segment
+    on characteristic_values.segment = bins.segment
     and characteristic_values.characteristic = bins.characteristic
     and (
         (characteristic_values.characteristic_value is null and bins.is_missing_bin)
