@@ -730,3 +730,16 @@ def test_truth_never_lives_under_raw(defect, clean):
         names = {"persons.parquet", "source_customers.parquet", "deliveries.parquet", "files.parquet",
                  "defects.parquet", "defaults.parquet"}
         assert names <= {p.name for p in truth.iterdir()}
+
+
+def test_every_card_status_fits_the_simulated_accounts():
+    """A card charged off after seven missed cycles is delivered CHARGED_OFF, not cut to fit the
+    array it is kept in (seen only after months of history: 'CHARGED_OF' was quarantined)."""
+    import numpy as np
+
+    from dagster_project.simulator.world import World
+
+    card = next(system for system in World(50, 1, np.datetime64("2026-01-31")).systems if system.system == "card")
+    for status in ("ACTIVE", "BLOCKED", "CLOSED", "CHARGED_OFF"):
+        card.accounts["status"][0] = status
+        assert card.accounts["status"][0] == status
