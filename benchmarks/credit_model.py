@@ -20,6 +20,7 @@ import duckdb
 import numpy as np
 
 from dagster_project import runner, settings
+from dagster_project.cli import month
 from dagster_project.credit import fit
 from dagster_project.simulator import Options, simulate
 
@@ -29,7 +30,7 @@ START, DAYS, SEED = "2025-01-01", 396, 2025  # January 2025 .. January 2026
 def main() -> None:
     args = argparse.ArgumentParser()
     args.add_argument("--customers", type=int, default=6000)
-    args.add_argument("--out-of-time-from", default="2025-05")
+    args.add_argument("--out-of-time-from", type=month, default=month("2025-05"))
     args.add_argument("--work", type=Path, help="keep the simulated bank and warehouse here (default: a temp dir)")
     args = args.parse_args()
     os.environ["BANK360_VALIDATE"] = "off"
@@ -46,7 +47,7 @@ def main() -> None:
     seeds = work / "seeds"
     shutil.rmtree(seeds, ignore_errors=True)
     shutil.copytree(settings.DBT_DIR / "seeds" / "credit", seeds)
-    result = fit.fit(warehouse, dt.datetime.strptime(args.out_of_time_from, "%Y-%m").date(), seeds)
+    result = fit.fit(warehouse, args.out_of_time_from, seeds)
     print(f"{dt.date.today()}: fitted on {args.customers:,} simulated customers, {START} + {DAYS} days")
     print(fit.report(result))
 

@@ -121,6 +121,11 @@ def _export_credit_grades(args) -> int:
     return 0
 
 
+def add_warehouse_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--warehouse", type=Path, default=Path("warehouse"),
+                         help="warehouse directory (default: warehouse)")
+
+
 def parser() -> argparse.ArgumentParser:
     top = OneLineParser(prog="bank360", description="bank360: the customer-360 warehouse")
     commands = top.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -142,8 +147,7 @@ def parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="load pending deliveries and build the warehouse")
     run.add_argument("--raw", type=Path, default=Path("raw"), help="landing zone (default: raw)")
-    run.add_argument("--warehouse", type=Path, default=Path("warehouse"),
-                     help="warehouse directory (default: warehouse)")
+    add_warehouse_option(run)
     which = run.add_mutually_exclusive_group()
     which.add_argument("--date", type=business_date,
                        help="reload every complete delivery of this business date, YYYYMMDD")
@@ -158,16 +162,14 @@ def parser() -> argparse.ArgumentParser:
     customer = commands.add_parser("customer", help="show the whole customer behind any customer code")
     customer.add_argument("code", help="customer number, source customer id, account or contract number, "
                                        "or identity number")
-    customer.add_argument("--warehouse", type=Path, default=Path("warehouse"),
-                          help="warehouse directory (default: warehouse)")
+    add_warehouse_option(customer)
     customer.set_defaults(handler=_customer)
 
     credit = commands.add_parser("credit", help="credit grading: fit the individual scorecard")
     credit_commands = credit.add_subparsers(dest="credit_command", required=True, parser_class=OneLineParser)
     fit = credit_commands.add_parser(
         "fit", help="fit the individual scorecard on the warehouse's history and write it as the next version")
-    fit.add_argument("--warehouse", type=Path, default=Path("warehouse"),
-                     help="warehouse directory (default: warehouse)")
+    add_warehouse_option(fit)
     fit.add_argument("--out-of-time-from", type=month, required=True, metavar="YYYY-MM",
                      help="first observation month of the out-of-time test; earlier months are the development sample")
     fit.add_argument("--seeds", type=Path, default=settings.DBT_DIR / "seeds" / "credit",
@@ -183,8 +185,7 @@ def parser() -> argparse.ArgumentParser:
     grades.add_argument("--format", choices=("csv", "parquet", "xlsx"), required=True)
     grades.add_argument("--out", type=Path, help="file or folder to write (default: "
                                                  "credit_grades_<grading date>[_<branch>].<format> here)")
-    grades.add_argument("--warehouse", type=Path, default=Path("warehouse"),
-                        help="warehouse directory (default: warehouse)")
+    add_warehouse_option(grades)
     grades.set_defaults(handler=_export_credit_grades)
     return top
 

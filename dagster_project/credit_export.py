@@ -20,6 +20,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xlsxwriter
 
+from .warehouse_reader import open_read_only
+
 # OWASP's CSV-injection list: a spreadsheet takes a cell starting with one of these for a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit, header included
@@ -214,10 +216,7 @@ def check_branch(con: duckdb.DuckDBPyConnection, branch: str) -> None:
 def export(warehouse: Path, as_of: dt.date, fmt: str, out: Path | None = None, branch: str | None = None) -> Exported:
     """Write the grades in force on `as_of` (of `branch` and the branches under it) to `out`, or to
     credit_grades_<grading date>[_<branch>].<fmt> when `out` is a folder or not given."""
-    database = Path(warehouse) / "bank360.duckdb"
-    if not database.is_file():
-        raise FileNotFoundError(f"no warehouse at {database}: run `bank360 run` first")
-    with duckdb.connect(str(database), read_only=True) as con:
+    with open_read_only(warehouse) as con:
         month, grading_date = grading_snapshot(con, as_of)
         if branch is not None:
             check_branch(con, branch)

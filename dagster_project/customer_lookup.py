@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from .ingest.idcheck import resident_check_char
+from .warehouse_reader import open_read_only
 
 FIND = """
 select customer_id from marts.customer_xref where customer_id = $code or source_customer_id = $code
@@ -174,10 +175,7 @@ def describe(con: duckdb.DuckDBPyConnection, customer_id: str) -> str:
 
 
 def lookup(warehouse: Path, code: str) -> str:
-    database = Path(warehouse) / "bank360.duckdb"
-    if not database.is_file():
-        raise FileNotFoundError(f"no warehouse at {database}: run `bank360 run` first")
-    with duckdb.connect(str(database), read_only=True) as con:
+    with open_read_only(warehouse) as con:
         customers = find_customers(con, code)
         if not customers:
             raise LookupError(f"no customer has the code {code!r} (tried customer numbers, source customer ids, "

@@ -128,7 +128,7 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
             _receive_overrides(summary, raw, warehouse, defs.resolve_job_def("ingest_credit_overrides"), instance,
                                resources)
         # A rejected overrides file changes nothing the models read: no build for it.
-        stale = summary.loads or summary.overrides_loaded or not load or not (warehouse / "bank360.duckdb").exists()
+        stale = summary.loads or summary.overrides_loaded or not load or not (warehouse / settings.DUCKDB_FILE).exists()
         # Held deliveries are invisible to the build: it reads the rest.
         if build and stale and ledger.newest_commits(warehouse):
             build = defs.resolve_job_def("warehouse_build").execute_in_process(

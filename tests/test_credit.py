@@ -2,7 +2,6 @@
 risk, the warehouse scoring exactly as the fitted card says, grades, XAY and warnings recomputed
 from the seeds, and the active card's out-of-time validation record."""
 
-import csv
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -17,8 +16,7 @@ SEEDS = settings.DBT_DIR / "seeds" / "credit"
 
 
 def _seed(name: str) -> list[dict]:
-    with (SEEDS / f"{name}.csv").open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+    return fit.read_seed(SEEDS / f"{name}.csv")
 
 
 def _parameter(name: str) -> Decimal:

@@ -30,22 +30,10 @@ def _write(raw, lines: list[str]) -> None:
     path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
 
 
-def _log(warehouse) -> dict[str, dict]:
-    """The override log (marts.credit_override_log) by customer code and grade."""
+def _by_code_and_grade(warehouse, sql: str) -> dict[str, dict]:
+    """Rows of a query on the warehouse, by customer code and grade."""
     with duckdb.connect(str(warehouse / "bank360.duckdb"), read_only=True) as con:
-        built = con.execute("select count(*) from information_schema.tables where table_name = 'credit_override_log'")
-        if not built.fetchone()[0]:
-            return {}
-        cursor = con.execute("select * from marts.credit_override_log")
-        names = [column[0] for column in cursor.description]
-        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-    return {f"{row['customer_code']} {row['new_grade']}": row for row in rows}
-
-
-def _requests(warehouse) -> dict[str, dict]:
-    """The override requests by customer code and grade."""
-    with duckdb.connect(str(warehouse / "bank360.duckdb"), read_only=True) as con:
-        cursor = con.execute(REQUESTS)
+        cursor = con.execute(sql)
         names = [column[0] for column in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     return {f"{row['customer_code']} {row['new_grade']}": row for row in rows}
@@ -64,8 +52,9 @@ def overrides_bank(tmp_path_factory) -> dict:
 
     def step(name: str) -> None:
         summary = runner.run(raw, warehouse)
-        steps[name] = {"summary": summary, "report": runner.report(summary), "requests": _requests(warehouse),
-                       "log": _log(warehouse)}
+        steps[name] = {"summary": summary, "report": runner.report(summary),
+                       "requests": _by_code_and_grade(warehouse, REQUESTS),
+                       "log": _by_code_and_grade(warehouse, "select * from marts.credit_override_log")}
 
     step("no file")
     # Two customers each known by one source record: one named by its customer number, one by its source id.

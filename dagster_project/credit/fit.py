@@ -10,10 +10,9 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import numpy as np
 
-from .. import settings
+from ..warehouse_reader import open_read_only
 from . import metrics, scorecard
 
 MODELS_SEED = "scorecard_models.csv"
@@ -30,19 +29,18 @@ BIN_FIELDS = ["model_version", "characteristic", "bin_no", "value_from", "value_
 
 def read_sample(warehouse: Path) -> tuple[dict[str, np.ndarray], list[str]]:
     """Observations with a complete performance window, as arrays, and the characteristic names."""
-    path = warehouse / settings.DUCKDB_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"no warehouse at {path}: run `bank360 run` first")
-    with duckdb.connect(str(path), read_only=True) as con:
+    with open_read_only(warehouse) as con:
         table = con.execute(
             "select * from intermediate.int_credit__development_sample where window_complete and customer_kind = ?",
             [SEGMENT]).to_arrow_table()
     keys = {"month_start", "as_of_date", "customer_id", "customer_kind", "is_bad", "window_complete"}
-    sample = {name: table[name].to_numpy(zero_copy_only=False) for name in table.column_names}
-    for name in sample:
-        if name not in keys:
-            sample[name] = np.array([np.nan if v is None else float(v) for v in table[name].to_pylist()])
-    return sample, [name for name in table.column_names if name not in keys]
+    characteristics = [name for name in table.column_names if name not in keys]
+    sample = {name: table[name].to_numpy(zero_copy_only=False) for name in keys & set(table.column_names)}
+    # Characteristics as floats, a missing value as NaN (the scorecard's missing bin). Through Python's
+    # float(Decimal), the nearest double: Arrow's decimal cast can be a unit off in the last place.
+    sample |= {name: np.array([np.nan if v is None else float(v) for v in table[name].to_pylist()])
+               for name in characteristics}
+    return sample, characteristics
 
 
 def _rows(sample: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:
@@ -50,12 +48,12 @@ def _rows(sample: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarr
 
 
 def read_seed(path: Path) -> list[dict]:
-    with path.open(newline="") as f:
+    with path.open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 
 def write_seed(path: Path, fields: list[str], rows: list[dict]) -> None:
-    with path.open("w", newline="") as f:
+    with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
@@ -83,7 +81,6 @@ def fit(warehouse: Path, out_of_time_from: dt.date, seeds: Path, base_score: flo
     kept, intercept = scorecard.fit(dev, dev_bad, candidates)
     scorecard.assign_points(kept, intercept, base_score, base_odds, points_to_double_odds)
     params = {r["parameter"]: float(r["value"]) for r in read_seed(seeds / "credit_parameters.csv")}
-    horizon = params["performance_window_months"]
 
     models = read_seed(seeds / MODELS_SEED)
     version = f"individual-{1 + sum(r['segment'] == SEGMENT and r['method'] != 'expert' for r in models)}"
@@ -92,7 +89,7 @@ def fit(warehouse: Path, out_of_time_from: dt.date, seeds: Path, base_score: flo
     result = {
         "model_version": version, "segment": SEGMENT, "is_active": "true", "method": "woe-logistic",
         "base_score": base_score, "base_odds": base_odds, "points_to_double_odds": points_to_double_odds,
-        "horizon_months": int(horizon),
+        "horizon_months": int(params["performance_window_months"]),
         "development_from": str(months[development].min()), "development_to": str(months[development].max()),
         "out_of_time_from": str(oot_months.min()), "out_of_time_to": str(oot_months.max()),
         "observations": int(development.sum()), "defaults": int(dev_bad.sum()),
@@ -101,6 +98,8 @@ def fit(warehouse: Path, out_of_time_from: dt.date, seeds: Path, base_score: flo
         "ks_out_of_time": round(metrics.ks(oot_score, oot_bad), 4),
         "fitted_on": dt.date.today().isoformat(),
     }
+    by_grade = _by_grade(oot_score, oot_bad, result, params, read_seed(seeds / "credit_master_scale.csv"))
+    # Everything is computed before any seed is written: a failed fit leaves the seeds as they were.
     for row in models:
         if row["segment"] == SEGMENT:
             row["is_active"] = "false"
@@ -114,13 +113,12 @@ def fit(warehouse: Path, out_of_time_from: dt.date, seeds: Path, base_score: flo
                          "is_missing_bin": str(b.is_missing).lower(), "points": b.points,
                          "woe": round(b.woe, 4), "observations": b.observations, "defaults": b.defaults})
     write_seed(seeds / BINS_SEED, BIN_FIELDS, bins)
-    result["characteristics"] = [(c.name, round(c.information_value, 3), round(c.coefficient, 3)) for c in kept]
-    result["oot_by_grade"] = _by_grade(oot_score, oot_bad, result, seeds, horizon)
     # The out-of-time default rates by grade are kept with the card: its validation record.
     validation = read_seed(seeds / VALIDATION_SEED) if (seeds / VALIDATION_SEED).exists() else []
-    validation += [dict(zip(VALIDATION_FIELDS, (version, *row), strict=True)) for row in result["oot_by_grade"]]
+    validation += [dict(zip(VALIDATION_FIELDS, (version, *row), strict=True)) for row in by_grade]
     write_seed(seeds / VALIDATION_SEED, VALIDATION_FIELDS, validation)
-    return result
+    return result | {"oot_by_grade": by_grade, "characteristics": [
+        (c.name, round(c.information_value, 3), round(c.coefficient, 3)) for c in kept]}
 
 
 def load_card(seeds: Path, version: str) -> list[scorecard.Characteristic]:
@@ -137,13 +135,11 @@ def load_card(seeds: Path, version: str) -> list[scorecard.Characteristic]:
         for name in names]
 
 
-def _by_grade(score: np.ndarray, bad: np.ndarray, model: dict, seeds: Path, horizon: float) -> list[tuple]:
+def _by_grade(score: np.ndarray, bad: np.ndarray, model: dict, params: dict, scale: list[dict]) -> list[tuple]:
     """Out-of-time observations and default rate per master-scale grade, best grade first."""
     odds = model["base_odds"] * np.power(2.0, (score - model["base_score"]) / model["points_to_double_odds"])
     pd_horizon = 1 / (1 + odds)
-    params = {r["parameter"]: float(r["value"]) for r in read_seed(seeds / "credit_parameters.csv")}
-    pd_ = 1 - np.power(1 - pd_horizon, params["pd_horizon_months"] / horizon)
-    scale = read_seed(seeds / "credit_master_scale.csv")
+    pd_ = 1 - np.power(1 - pd_horizon, params["pd_horizon_months"] / model["horizon_months"])
     grades = grade_of(pd_, scale)
     rows = []
     for r in sorted(scale, key=lambda r: int(r["notch"])):

@@ -10,14 +10,10 @@ def gini(score: np.ndarray, bad: np.ndarray) -> float:
     bads, goods = bad.sum(), (~bad).sum()
     if bads == 0 or goods == 0:
         return float("nan")
-    order = np.argsort(score, kind="mergesort")
-    ranks = np.empty(len(score))
-    sorted_scores = score[order]
-    # Average ranks over ties.
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_scores)) + 1]
-    ends = np.r_[starts[1:], len(score)]
-    for start, end in zip(starts, ends, strict=True):
-        ranks[order[start:end]] = (start + end + 1) / 2
+    # Ranks 1..n, tied scores sharing the average of the ranks they span.
+    _, tie, count = np.unique(score, return_inverse=True, return_counts=True)
+    below = np.cumsum(count) - count
+    ranks = (below + (count + 1) / 2)[tie]
     auc = (ranks[~bad].sum() - goods * (goods + 1) / 2) / (goods * bads)
     return float(2 * auc - 1)
 

@@ -53,8 +53,10 @@ def coarse_class(name: str, values: np.ndarray, bad: np.ndarray) -> Characterist
     missing = np.isnan(values)
     present, present_bad = values[~missing], bad[~missing]
     total_bads, total_goods = int(bad.sum()), int((~bad).sum())
-    edges = sorted(set(np.quantile(present, np.linspace(0, 1, MAX_BINS + 1)[1:-1]).tolist())) if len(present) else []
-    edges = [e for e in edges if e > present.min()] if len(present) else []
+    edges = []
+    if len(present):
+        quantiles = np.quantile(present, np.linspace(0, 1, MAX_BINS + 1)[1:-1]).tolist()
+        edges = sorted({q for q in quantiles if q > present.min()})
 
     def counts(cuts):
         idx = _bin_index(present, cuts)
@@ -129,8 +131,9 @@ def fit(sample: dict[str, np.ndarray], bad: np.ndarray, candidates: list[str]) -
     """The characteristics kept, with their bins and coefficients, and the intercept."""
     classed = [coarse_class(name, sample[name].astype(float), bad) for name in candidates]
     kept = [c for c in classed if c.information_value >= MIN_INFORMATION_VALUE]
+    codes = {c.name: encode(c, sample[c.name].astype(float)) for c in kept}  # once: refits drop columns only
     while True:
-        x = np.column_stack([encode(c, sample[c.name].astype(float)) for c in kept])
+        x = np.column_stack([codes[c.name] for c in kept])
         beta = logistic(x, bad.astype(float))
         wrong = [i for i, coefficient in enumerate(beta[1:]) if coefficient <= 0]
         if not wrong:

@@ -52,24 +52,31 @@ def newest_load(warehouse: Path) -> dict | None:
     return rows[0] if rows else None
 
 
-def is_pending(raw: Path, warehouse: Path) -> bool:
-    """Does the file differ from the version received last? Cheap: one hash of a small file."""
+def _changed(raw: Path, warehouse: Path) -> tuple[bytes, str] | None:
+    """The file's content and its sha256 when it differs from the version received last. Cheap: one
+    read and one hash of a small file."""
     path = source_path(raw)
     if not path.is_file():
-        return False
+        return None
+    data = path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
     newest = newest_load(warehouse)
     # Compared with the newest version, not with every version: a file put back as it was two
     # versions ago is the bank's current word again, so it is received again.
-    return newest is None or newest["file_sha256"] != hashlib.sha256(path.read_bytes()).hexdigest()
+    return (data, sha256) if newest is None or newest["file_sha256"] != sha256 else None
+
+
+def is_pending(raw: Path, warehouse: Path) -> bool:
+    """Does the file differ from the version received last?"""
+    return _changed(raw, warehouse) is not None
 
 
 def receive(raw: Path, warehouse: Path) -> dict | None:
     """Keep the file as a new version if it changed; its audit row, or none when there was nothing new."""
-    if not is_pending(raw, warehouse):
+    changed = _changed(raw, warehouse)
+    if changed is None:
         return None
-    path = source_path(raw)
-    data = path.read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
+    (data, sha256), path = changed, source_path(raw)
     received = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # UTC: versions order the same in any time zone
     load = {"dataset": NAME, "file": str(path), "file_sha256": sha256, "received_at": received,
             "status": "loaded", "reason": None, "message": None, "drift": None, "rows_loaded": None}
