@@ -40,6 +40,17 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The card accounts held in each month of the CTE `months`, from the CTE `accounts` (dim_account):
+    the card platform delivered the account in the month, and it is not closed. Contribution and
+    credit grading count the same cards. -#}
+{% macro card_accounts_held() -%}
+    select months.month_start, accounts.account_key, accounts.credit_limit
+    from accounts
+    inner join months
+        on accounts.first_seen_date <= months.period_end and accounts.last_seen_date >= months.month_start
+    where accounts.product_line = 'card' and accounts.status <> 'CLOSED'
+{%- endmacro %}
+
 {#- A ratio of two amounts as DECIMAL(18,4) (null when the denominator is 0 or null). -#}
 {% macro decimal_ratio(numerator, denominator) -%}
     case when {{ denominator }} = 0 then null

@@ -133,15 +133,7 @@ card_purchases as (
     group by months.month_start, transactions.account_key
 ),
 
-{#- A card account is held in a month when the platform delivered it in the month and it is
-    not closed. -#}
-card_accounts as (
-    select months.month_start, accounts.account_key
-    from accounts
-    inner join months
-        on accounts.first_seen_date <= months.period_end and accounts.last_seen_date >= months.month_start
-    where accounts.product_line = 'card' and accounts.status <> 'CLOSED'
-),
+card_accounts as ({{ card_accounts_held() }}),
 
 cards as (
     select

@@ -113,6 +113,8 @@ card_end as (
                         ['statement_balance', 'credit_limit', 'cycles_delinquent', 'cash_advance_balance']) }}
 ),
 
+card_accounts as ({{ card_accounts_held() }}),
+
 card_month as (
     select months.month_start, statements.account_key, max(statements.cycles_delinquent) as worst_cycles_delinquent
     from {{ ref('fct_card_statement') }} as statements
@@ -122,10 +124,10 @@ card_month as (
 
 cards as (
     select
-        months.month_start,
-        accounts.account_key,
+        card_accounts.month_start,
+        card_accounts.account_key,
         coalesce(card_end.statement_balance, 0) as exposure_cny,
-        coalesce(card_end.credit_limit, accounts.credit_limit) as credit_limit_cny,
+        coalesce(card_end.credit_limit, card_accounts.credit_limit) as credit_limit_cny,
         cast(null as integer) as days_past_due,
         cast(null as integer) as five_class,
         cast(null as integer) as five_class_lookback,
@@ -138,13 +140,11 @@ cards as (
         false as is_secured,
         cast(null as decimal(9,4)) as loan_to_value,
         false as is_written_off
-    from accounts
-    inner join months
-        on accounts.first_seen_date <= months.period_end and accounts.last_seen_date >= months.month_start
-    left join card_end on months.month_start = card_end.month_start and accounts.account_key = card_end.account_key
+    from card_accounts
+    left join card_end
+        on card_accounts.month_start = card_end.month_start and card_accounts.account_key = card_end.account_key
     left join card_month
-        on months.month_start = card_month.month_start and accounts.account_key = card_month.account_key
-    where accounts.product_line = 'card' and accounts.status <> 'CLOSED'
+        on card_accounts.month_start = card_month.month_start and card_accounts.account_key = card_month.account_key
 ),
 
 states as (

@@ -55,16 +55,18 @@ credit as (
     group by states.month_start, states.customer_id
 ),
 
-{#- Deposits at the grading date and `lookback_days` before it (the latest delivered day). -#}
+{#- Deposits at the grading date and `lookback_days` before it (the latest day the deposit
+    system delivered balances by then: the delivery ledger, as contribution counts its days). -#}
 deposit_dates as (
     select
         months.month_start,
-        max(case when balances.business_date <= months.period_end then balances.business_date end) as on_date,
+        max(balances.business_date) as on_date,
         max(case when balances.business_date <= cast({{ dbt.dateadd('day', '-' ~ seed_parameter(
                 'credit_parameters', 'lookback_days'), 'months.period_end') }} as date)
             then balances.business_date end) as lookback_date
-    from (select distinct business_date from {{ ref('fct_deposit_balance_daily') }}) as balances
+    from {{ ref('int_feed_deliveries') }} as balances
     inner join months on balances.business_date <= months.period_end
+    where balances.source_system = 'deposit' and balances.feed = 'BALANCE'
     group by months.month_start
 ),
 
