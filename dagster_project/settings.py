@@ -18,7 +18,10 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DBT_DIR = PROJECT_DIR / "dbt"
-DUCKDB_FILE = "bank360.duckdb"
+DUCKDB_FILE = "bank360.duckdb"  # the restricted warehouse: raw personal data, the load's audit trail
+# What BI tools and report readers open: the marts as of the last successful build, personal data
+# masked, replaced whole by each publish (dagster_project/serving.py).
+BI_FILE = Path("serving") / "bank360_bi.duckdb"
 # Every step that writes the DuckDB file runs in this Dagster pool, limited to one slot.
 DUCKDB_POOL = "bank360_duckdb_writer"
 
