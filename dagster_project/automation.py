@@ -17,6 +17,7 @@ from dagster import (
 
 from .assets.ingestion import delivery_assets, partition_key
 from .assets.manual import credit_overrides
+from .assets.serving import bank360_bi
 from .assets.warehouse import staging_models, warehouse_models
 from .ingest import SYSTEMS, find_deliveries, ledger, manual
 from .resources import Landing
@@ -26,7 +27,8 @@ ingest_jobs = {
     for system, asset in delivery_assets.items()
 }
 overrides_job = define_asset_job("ingest_credit_overrides", selection=[credit_overrides])
-warehouse_build = define_asset_job("warehouse_build", selection=[staging_models, warehouse_models])
+# The build publishes the BI file last, once everything it copies has passed its checks.
+warehouse_build = define_asset_job("warehouse_build", selection=[staging_models, warehouse_models, bank360_bi])
 
 
 @sensor(jobs=list(ingest_jobs.values()), minimum_interval_seconds=60,

@@ -9,6 +9,7 @@ under `<warehouse>/dagster`, so the UI shows their history.
 
 import datetime as dt
 import os
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from . import settings, validation
+from . import serving, settings, validation
 from .ingest import find_deliveries, ledger, manual, pending_folders
 from .ingest.manifest import DeliveryFolder
 
@@ -37,7 +38,9 @@ class Summary:
     reasons: Counter = field(default_factory=Counter)  # quarantined records by reason
     failed_runs: list[str] = field(default_factory=list)
     unready: list[Path] = field(default_factory=list)
+    raw: Path | None = None
     warehouse: Path | None = None
+    published: bool = False  # this run published a new BI file
     expectations_failed: list[dict] = field(default_factory=list)  # validation history rows that failed
     data_docs: Path | None = None
     overrides: dict | None = None  # audit row of the newest version of the credit-overrides file (ingest/manual.py)
@@ -105,7 +108,7 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
     raw, warehouse = raw.resolve(), warehouse.resolve()
     validation.workers.start()  # their imports overlap the first delivery's parsing
     resources = {"landing": Landing(raw_dir=str(raw), warehouse_dir=str(warehouse))}
-    summary = Summary(unready=pending_folders(raw), warehouse=warehouse)
+    summary = Summary(unready=pending_folders(raw), raw=raw, warehouse=warehouse)
     run_started = dt.datetime.now(dt.UTC)
     with instance_for(warehouse) as instance:
         for folder in select(raw, warehouse, date, everything) if load else []:
@@ -137,6 +140,8 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
             if not build.success:
                 summary.failed_runs.append(f"warehouse build: run {build.run_id} failed")
             summary.override_rejections = _override_rejections(warehouse)
+            bi_file = serving.bi_path(warehouse)
+            summary.published = bi_file.is_file() and bi_file.stat().st_mtime >= run_started.timestamp()
         if load and (warehouse / "gx").is_dir():
             summary.data_docs = validation.build_data_docs(warehouse, since=run_started)
     return summary
@@ -226,11 +231,27 @@ def report(summary: Summary) -> str:
                      f"(unexpected {row['unexpected_count']}, observed {row['observed_value']})")
     for failure in summary.failed_runs:
         lines.append(f"FAILED {failure}")
-    if summary.data_docs is not None:
-        lines.append(f"data docs (every validation, HTML): {summary.data_docs}")
     if summary.warehouse is not None:
-        lines.append(f"warehouse: {summary.warehouse / 'bank360.duckdb'} (marts.customer_360, marts.customer_xref, "
-                     "marts.dim_*, marts.fct_*, marts.customer_contribution_monthly, marts.contribution_*, "
-                     "marts.segment_migration_monthly, marts.credit_grade_monthly, marts.credit_*, audit.file_loads, "
-                     "audit.quarantine)")
+        lines += _where_everything_is(summary)
     return "\n".join(lines)
+
+
+def _where_everything_is(summary: Summary) -> list[str]:
+    warehouse, bi_file = summary.warehouse, serving.bi_path(summary.warehouse)
+    if summary.published:
+        published = "published by this run"
+    elif bi_file.is_file():
+        published = "this run did not publish: it still holds the last successful build"
+    else:
+        published = "not published yet: no build has succeeded"
+    dagster = Path(sys.executable).parent / "dagster"
+    lines = ["", "where everything is:",
+             f"  BI file (read-only, personal data masked; for BI tools and Python): {bi_file} ({published})"]
+    if summary.data_docs is not None:
+        lines.append(f"  data docs (every validation, HTML): {summary.data_docs}")
+    lines += [f"  Dagster UI: BANK360_RAW={summary.raw} BANK360_WAREHOUSE={warehouse} "
+              f"DAGSTER_HOME={warehouse / 'dagster'} {dagster} dev -m dagster_project.definitions",
+              f"  restricted warehouse (raw personal data, audit trail; data engineers only): "
+              f"{warehouse / settings.DUCKDB_FILE}",
+              "  outputs by role and how to connect: docs/outputs-by-role.md"]
+    return lines

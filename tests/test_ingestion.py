@@ -170,7 +170,7 @@ def test_a_killed_load_leaves_nothing_half_visible_and_the_next_run_completes(tm
         sorted(query(clean, "select system, business_date, file, status, records_loaded from audit.file_loads"))
 
 
-def test_only_the_dbt_steps_and_their_checks_touch_duckdb_and_their_pool_has_one_slot(replayed):
+def test_only_the_dbt_steps_their_checks_and_the_publish_touch_duckdb_and_their_pool_has_one_slot(replayed):
     from dagster_project.definitions import defs
     from dagster_project.settings import DUCKDB_POOL
 
@@ -178,7 +178,7 @@ def test_only_the_dbt_steps_and_their_checks_touch_duckdb_and_their_pool_has_one
     pools = {node.name: node.pool for job in ("ingest_deposit", "warehouse_build")
              for node in defs.resolve_job_def(job).graph.node_defs}
     assert {name for name, pool in pools.items() if pool == DUCKDB_POOL} == {
-        "staging_models", "warehouse_models", "staging_expectations", "marts_expectations"}
+        "staging_models", "warehouse_models", "staging_expectations", "marts_expectations", "serving__bank360_bi"}
     assert pools["deposit_delivery"] is None  # ingestion writes Parquet only
     with runner.instance_for(warehouse) as instance:
         assert instance.event_log_storage.get_concurrency_info(DUCKDB_POOL).limit == 1

@@ -1,0 +1,24 @@
+"""The published BI file, downstream of every mart: what BI tools and report readers open.
+
+It is built only when the whole build succeeded and the marts' blocking expectations passed (Dagster
+skips it otherwise), so readers keep the last good state. It reads the restricted DuckDB file, so it
+runs in the writer pool: never while dbt writes.
+"""
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+
+from .. import serving, settings
+from ..resources import Landing
+from .warehouse import dbt_project, warehouse_models
+
+
+@asset(key=AssetKey(["serving", "bank360_bi"]), group_name="serving", pool=settings.DUCKDB_POOL,
+       deps=[key for key in warehouse_models.keys if key.path[0] in serving.PUBLISHED_SCHEMAS],
+       description="The read-only DuckDB file for BI (warehouse/serving/bank360_bi.duckdb): the marts and "
+                   "reference seeds of the last successful build, personal data masked, a schema of views per "
+                   "role; replaced atomically by each publish.")
+def bank360_bi(context: AssetExecutionContext, landing: Landing) -> MaterializeResult:
+    published = serving.publish(landing.warehouse, dbt_project.manifest_path, context.run.run_id)
+    return MaterializeResult(metadata={
+        "path": str(published.path), "tables": len(published.tables), "rows": sum(published.tables.values()),
+        "masked_columns": ", ".join(published.masked), "roles": ", ".join(published.roles)})
