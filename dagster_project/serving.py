@@ -136,16 +136,20 @@ def publish(warehouse: Path, manifest_path: Path, run_id: str | None = None) -> 
             con.execute(f"create table {table} as select {select} from restricted.{table}")
             tables[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
             masked += masked_here
-            _comment(con, table, *docs.get(table, ("", {})))
+            description, described = docs.get(table, ("", {}))
+            _comment(con, table, description, {c: text for c, text in described.items() if c in columns})
         con.execute("detach restricted")
         for role, marts in roles.items():
             con.execute(f"create schema {role}")
-            for mart in marts:
+            for mart in (m for m in marts if f"marts.{m}" in tables):
                 con.execute(f"create view {role}.{mart} as select * from marts.{mart}")
         _record(con, published_at, run_id, tables)
         con.execute("checkpoint")
-    finally:
         con.close()
+    except BaseException:
+        con.close()
+        building.unlink(missing_ok=True)  # the published file stays as it was
+        raise
     _swap(building, target)
     return Published(target, published_at, tables, masked, roles)
 
