@@ -121,6 +121,26 @@ def _export_credit_grades(args) -> int:
     return 0
 
 
+def _waiting(args) -> None:
+    print(f"bank360 {args.command}: waiting for the steps writing {args.warehouse} to finish (a load or a build "
+          "is running)", file=sys.stderr)
+
+
+def _backup(args) -> int:
+    from .backup import backup, backup_report
+
+    print(backup_report(backup(args.warehouse, args.to, args.wait, lambda: _waiting(args))))
+    return 0
+
+
+def _restore(args) -> int:
+    from .backup import restore, restore_report
+
+    manifest = restore(args.source, args.warehouse, args.wait, lambda: _waiting(args))
+    print(restore_report(args.source.resolve(), args.warehouse.resolve(), manifest))
+    return 0
+
+
 def add_warehouse_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--warehouse", type=Path, default=Path("warehouse"),
                          help="warehouse directory (default: warehouse)")
@@ -187,6 +207,21 @@ def parser() -> argparse.ArgumentParser:
                                                  "credit_grades_<grading date>[_<branch>].<format> here)")
     add_warehouse_option(grades)
     grades.set_defaults(handler=_export_credit_grades)
+
+    wait = {"type": positive_int, "metavar": "SECONDS",
+            "help": "give up when running loads or builds still hold the warehouse after SECONDS (default: wait)"}
+    save = commands.add_parser("backup", help="write the whole warehouse to one archive file (docs/backup.md)")
+    save.add_argument("--to", type=Path, required=True,
+                      help="file to write, or a folder to write bank360_backup_<UTC time>.tar in")
+    add_warehouse_option(save)
+    save.add_argument("--wait", **wait)
+    save.set_defaults(handler=_backup)
+
+    back = commands.add_parser("restore", help="replace the warehouse by a backup, once the whole backup checks out")
+    back.add_argument("--from", dest="source", type=Path, required=True, help="the backup archive")
+    add_warehouse_option(back)
+    back.add_argument("--wait", **wait)
+    back.set_defaults(handler=_restore)
     return top
 
 

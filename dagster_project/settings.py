@@ -22,6 +22,14 @@ DUCKDB_FILE = "bank360.duckdb"  # the restricted warehouse: raw personal data, t
 # What BI tools and report readers open: the marts as of the last successful build, personal data
 # masked, replaced whole by each publish (dagster_project/serving.py).
 BI_FILE = Path("serving") / "bank360_bi.duckdb"
+# Lock files in the warehouse directory (dagster_project/filelock.py): the warehouse's own, held shared
+# by every step that writes the warehouse and exclusive by backup and restore; and the GX project's.
+WAREHOUSE_LOCK = ".bank360.lock"
+GX_LOCK = "gx.lock"
+# Where `bank360 restore` unpacks a backup inside the warehouse, and the file that commits the
+# restore: once it exists the warehouse must become the backup's (dagster_project/backup.py).
+RESTORE_DIR = ".restoring"
+RESTORE_COMMITTED = Path(RESTORE_DIR) / "committed.json"
 # Every step that writes the DuckDB file runs in this Dagster pool, limited to one slot.
 DUCKDB_POOL = "bank360_duckdb_writer"
 

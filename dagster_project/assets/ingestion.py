@@ -25,6 +25,7 @@ from dagster import (
 )
 
 from .. import settings, validation
+from ..filelock import warehouse_lock
 from ..ingest import FEEDS, SYSTEMS, feeds_of, ledger, load_delivery
 from ..ingest.load import FeedResult
 from ..resources import Landing
@@ -89,13 +90,16 @@ def _delivery_asset(system: str):
                     spec, suite, path, validation.source_parameters(spec, feed),
                     partition=feed.business_date.isoformat(), run_id=context.run.run_id, warehouse=landing.warehouse)
 
-        result = load_delivery(folder, on_feed=stage_and_validate)
-        outcomes = {feed.table_name: validations[feed.table_name].result() if feed.table_name in validations else None
-                    for feed in result.feeds}
-        validation.record([o for o in outcomes.values() if o],
-                          validation.history.path(landing.warehouse, system, day, result.delivery, context.run.run_id))
-        held = any(o and o.failed("critical") for o in outcomes.values())
-        ledger.record(result, landing.warehouse, started, held=held)
+        # Held shared while the step writes (steps of other systems and dates write beside it), so that a
+        # backup, which takes it exclusive, never copies half a delivery.
+        with warehouse_lock(landing.warehouse):
+            result = load_delivery(folder, on_feed=stage_and_validate)
+            outcomes = {feed.table_name: validations[feed.table_name].result()
+                        if feed.table_name in validations else None for feed in result.feeds}
+            validation.record([o for o in outcomes.values() if o], validation.history.path(
+                landing.warehouse, system, day, result.delivery, context.run.run_id))
+            held = any(o and o.failed("critical") for o in outcomes.values())
+            ledger.record(result, landing.warehouse, started, held=held)
         for feed in result.feeds:
             yield MaterializeResult(asset_key=feed.table_name, metadata={
                 "delivery": result.delivery, "file": feed.file, "status": feed.status,

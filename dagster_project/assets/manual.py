@@ -14,6 +14,7 @@ from dagster import (
     asset,
 )
 
+from ..filelock import warehouse_lock
 from ..ingest import manual
 from ..resources import Landing
 
@@ -25,7 +26,8 @@ from ..resources import Landing
                                    description="The newest version of the file could be read: UTF-8 CSV with "
                                                "the interface's columns")])
 def credit_overrides(context: AssetExecutionContext, landing: Landing) -> MaterializeResult:
-    received = manual.receive(landing.raw, landing.warehouse)
+    with warehouse_lock(landing.warehouse):  # shared: a backup never copies half a version (filelock.py)
+        received = manual.receive(landing.raw, landing.warehouse)
     newest = received or manual.newest_load(landing.warehouse) or {}
     status = newest.get("status", "never delivered")
     context.log.info(f"{manual.NAME}: {'new version ' if received else ''}{status} "

@@ -8,6 +8,7 @@ runs in the writer pool: never while dbt writes.
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from .. import serving, settings
+from ..filelock import warehouse_lock
 from ..resources import Landing
 from .warehouse import dbt_project, warehouse_models
 
@@ -18,7 +19,8 @@ from .warehouse import dbt_project, warehouse_models
                    "reference seeds of the last successful build, personal data masked, a schema of views per "
                    "role; replaced atomically by each publish.")
 def bank360_bi(context: AssetExecutionContext, landing: Landing) -> MaterializeResult:
-    published = serving.publish(landing.warehouse, dbt_project.manifest_path, context.run.run_id)
+    with warehouse_lock(landing.warehouse):  # shared: a backup never copies a half-swapped serving folder
+        published = serving.publish(landing.warehouse, dbt_project.manifest_path, context.run.run_id)
     return MaterializeResult(metadata={
         "path": str(published.path), "tables": len(published.tables), "rows": sum(published.tables.values()),
         "masked_columns": ", ".join(published.masked), "roles": ", ".join(published.roles)})

@@ -14,7 +14,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from .. import settings, validation
-from ..filelock import exclusive
+from ..filelock import exclusive, warehouse_lock
 from ..ingest import ledger, manual
 from ..resources import Landing
 
@@ -58,14 +58,17 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, landing: Landing
     # make it the one this run's resources name.
     os.environ["BANK360_WAREHOUSE"] = str(landing.warehouse)
     landing.warehouse.mkdir(parents=True, exist_ok=True)
-    ledger.write_schema_anchors(landing.warehouse)
-    manual.write_schema_anchors(landing.warehouse)
-    validation.write_anchor(landing.warehouse)
-    # dbt's artifacts and logs go beside the warehouse they describe, one folder per step, overwritten
-    # by each build: dbt's partial parse then carries over from run to run, and warehouses built
-    # side by side (test workers, a second environment) never share a folder.
-    target = landing.warehouse / "dbt" / step
-    yield from dbt.cli(["build"], context=context, target_path=target).stream()
+    # Shared: the pool already keeps builds apart; the lock keeps a backup from copying the DuckDB file
+    # while dbt writes it (filelock.warehouse_lock).
+    with warehouse_lock(landing.warehouse):
+        ledger.write_schema_anchors(landing.warehouse)
+        manual.write_schema_anchors(landing.warehouse)
+        validation.write_anchor(landing.warehouse)
+        # dbt's artifacts and logs go beside the warehouse they describe, one folder per step, overwritten
+        # by each build: dbt's partial parse then carries over from run to run, and warehouses built
+        # side by side (test workers, a second environment) never share a folder.
+        target = landing.warehouse / "dbt" / step
+        yield from dbt.cli(["build"], context=context, target_path=target).stream()
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, select=STAGING, name="staging_models", pool=settings.DUCKDB_POOL)

@@ -33,11 +33,11 @@ def write_table_atomic(table: pa.Table, path: Path | str) -> Path:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)  # the rename itself must survive a crash too
+    fsync_dir(path.parent)  # the rename itself must survive a crash too
     return path
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # some platforms cannot open a directory; the data is already synced

@@ -142,7 +142,7 @@ def _run_name(run_id: str, partition: str) -> str:
 def _gx_lock(warehouse: Path):
     """The GX project's configuration and JSON stores are shared files: one process writes them at
     a time (validation workers, and ingestion steps of different systems, run side by side)."""
-    return exclusive(Path(warehouse) / "gx.lock")
+    return exclusive(Path(warehouse) / settings.GX_LOCK)
 
 
 def _run(suite: dict, usable: list[dict], frame: pd.DataFrame, parameters: dict, run_name: str, warehouse: Path):
