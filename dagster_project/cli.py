@@ -121,6 +121,20 @@ def _export_credit_grades(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from . import report
+    from .warehouse_reader import open_bi
+
+    with open_bi(args.warehouse) as con:
+        try:
+            path = report.render(con, args.month, args.out or report.default_dir(args.warehouse))
+        except LookupError as exc:
+            print(f"bank360 report: {exc}", file=sys.stderr)
+            return 1
+    print(f"report of {args.month:%Y-%m} -> {path}")
+    return 0
+
+
 def add_warehouse_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--warehouse", type=Path, default=Path("warehouse"),
                          help="warehouse directory (default: warehouse)")
@@ -187,6 +201,14 @@ def parser() -> argparse.ArgumentParser:
                                                  "credit_grades_<grading date>[_<branch>].<format> here)")
     add_warehouse_option(grades)
     grades.set_defaults(handler=_export_credit_grades)
+
+    monthly = commands.add_parser("report", help="the month's credit, contribution and data-quality charts as one "
+                                                 "HTML file, from the published BI file")
+    monthly.add_argument("--month", type=month, required=True, metavar="YYYY-MM", help="a graded month")
+    monthly.add_argument("--out", type=Path, help="folder to write bank360_report_<YYYY-MM>.html into "
+                                                  "(default: <warehouse>/serving/reports)")
+    add_warehouse_option(monthly)
+    monthly.set_defaults(handler=_report)
     return top
 
 

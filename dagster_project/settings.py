@@ -22,6 +22,8 @@ DUCKDB_FILE = "bank360.duckdb"  # the restricted warehouse: raw personal data, t
 # What BI tools and report readers open: the marts as of the last successful build, personal data
 # masked, replaced whole by each publish (dagster_project/serving.py).
 BI_FILE = Path("serving") / "bank360_bi.duckdb"
+# Where `bank360 report` writes the monthly HTML reports by default (beside the BI file they read).
+REPORTS_DIR = Path("serving") / "reports"
 # Every step that writes the DuckDB file runs in this Dagster pool, limited to one slot.
 DUCKDB_POOL = "bank360_duckdb_writer"
 
