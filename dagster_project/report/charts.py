@@ -154,9 +154,10 @@ def bars(name: str, title: str, description: str, categories: Sequence[str], ser
 
 def heatmap(name: str, title: str, description: str, rows: Sequence[str], columns: Sequence[str],
             cells: dict[tuple[str, str], tuple[int, str]], *, row_label: str, column_label: str,
-            diagonal: Callable[[str, str], bool]) -> str:
+            diagonal: Callable[[str, str], bool], background: Callable[[str, str], str]) -> str:
     """A matrix of counts: a cell's blue deepens with its count (square root, so that a few
-    customers still show beside a crowded diagonal); cells on the diagonal are outlined."""
+    customers still show beside a crowded diagonal); cells on the diagonal are outlined, and an
+    empty cell takes its `background` (which side of the diagonal it lies on)."""
     size, left, top = 46, 74, 58
     width, height = left + size * len(columns) + 20, top + size * len(rows) + 20
     peak = max((count for count, _ in cells.values()), default=1) or 1
@@ -170,7 +171,7 @@ def heatmap(name: str, title: str, description: str, rows: Sequence[str], column
             x, y = left + j * size, top + i * size
             outline = INK if diagonal(row, column) else ""
             if (row, column) not in cells:
-                body.append(rect(x + 1, y + 1, size - 2, size - 2, "#f5f7fa", stroke=outline))
+                body.append(rect(x + 1, y + 1, size - 2, size - 2, background(row, column), stroke=outline))
                 continue
             count, tip = cells[row, column]
             depth = math.sqrt(count / peak)

@@ -21,6 +21,8 @@ GRADE_COLOURS = ("#1a7f5a", "#2f9467", "#4fa977", "#84bd6c", "#bccb62", "#e9c85a
                  "#d65a36", "#b83a32", "#6b1d1d")
 LINE_COLOURS = {"loan": "#1f5fa8", "mortgage": "#6a4fb3", "card": "#1a9aa8"}
 SEGMENT_COLOURS = {"A": "#0b4f9c", "B": "#5b9bd5", "C": "#c5d3e3"}
+# The empty cells of the migration matrix, by the movement they would be.
+MOVEMENT_TINTS = {"upgraded": "#eaf5ee", "unchanged": "#f5f7fa", "downgraded": "#fbeeec", "newly graded": "#f5f7fa"}
 SYSTEM_COLOURS = {"deposit": "#0b4f9c", "loan": "#5b9bd5", "card": "#e08e2b", "mortgage": "#8a6bbf"}
 
 STYLE = """
@@ -151,12 +153,18 @@ def _grades(con: duckdb.DuckDBPyConnection, month: dt.date) -> tuple[str, dict]:
     return html, {"customers": customers, "exposure": total_exposure, "defaulted": defaulted}
 
 
+def _movement(from_notch: int | None, to_notch: int) -> str:
+    if from_notch is None:
+        return "newly graded"
+    return "unchanged" if from_notch == to_notch else "upgraded" if to_notch < from_notch else "downgraded"
+
+
 def _migration(con: duckdb.DuckDBPyConnection, month: dt.date) -> tuple[str, int]:
     cells = queries.rows(con, queries.MIGRATION, month)
     title, caption = "2. Grade migration since last month", (
         "Customers by last month's final grade (rows) and this month's (columns); the outlined diagonal is "
-        "an unchanged grade, cells right of it are downgrades, left of it upgrades. NR: not graded last "
-        "month. Source: marts.credit_migration_monthly.")
+        "an unchanged grade, cells right of it (tinted red) are downgrades, left of it (tinted green) "
+        "upgrades. NR: not graded last month. Source: marts.credit_migration_monthly.")
     if not any(from_notch is not None for _, from_notch, *_ in cells):
         rated = sum(c[4] for c in cells)
         return section("migration", title, caption, empty(
@@ -165,8 +173,7 @@ def _migration(con: duckdb.DuckDBPyConnection, month: dt.date) -> tuple[str, int
     moves = {"upgraded": [0, Decimal(0)], "unchanged": [0, Decimal(0)], "downgraded": [0, Decimal(0)],
              "newly graded": [0, Decimal(0)]}
     for _, from_notch, _, to_notch, customers, exposure in cells:
-        kind = ("newly graded" if from_notch is None else "unchanged" if from_notch == to_notch
-                else "upgraded" if to_notch < from_notch else "downgraded")
+        kind = _movement(from_notch, to_notch)
         moves[kind][0] += customers
         moves[kind][1] += exposure or 0
     notch_of = {grade: notch for grade, notch, *_ in cells if notch is not None}
@@ -177,7 +184,8 @@ def _migration(con: duckdb.DuckDBPyConnection, month: dt.date) -> tuple[str, int
     chart = charts.heatmap("migration", "Grade migration matrix",
                            "Customers by last month's grade and this month's; deeper blue is more customers.",
                            froms, tos, matrix, row_label="last month's grade", column_label="this month's grade",
-                           diagonal=lambda f, t: f == t)
+                           diagonal=lambda f, t: f == t,
+                           background=lambda f, t: MOVEMENT_TINTS[_movement(notch_of.get(f), notch_of[t])])
     rows = [[kind, count(n), money(e)] for kind, (n, e) in moves.items()]
     html = section("migration", title, caption, row(
         figure(chart, "Customers per pair of grades; hover a cell for its exposure."),
