@@ -138,6 +138,17 @@ def _restore(args) -> int:
 
     manifest = restore(args.source, args.warehouse, args.wait, lambda: _waiting(args))
     print(restore_report(args.source.resolve(), args.warehouse.resolve(), manifest))
+def _report(args) -> int:
+    from . import report
+    from .warehouse_reader import open_bi
+
+    with open_bi(args.warehouse) as con:
+        try:
+            path = report.render(con, args.month, args.out or report.default_dir(args.warehouse))
+        except LookupError as exc:
+            print(f"bank360 report: {exc}", file=sys.stderr)
+            return 1
+    print(f"report of {args.month:%Y-%m} -> {path}")
     return 0
 
 
@@ -222,6 +233,13 @@ def parser() -> argparse.ArgumentParser:
     add_warehouse_option(back)
     back.add_argument("--wait", **wait)
     back.set_defaults(handler=_restore)
+    monthly = commands.add_parser("report", help="the month's credit, contribution and data-quality charts as one "
+                                                 "HTML file, from the published BI file")
+    monthly.add_argument("--month", type=month, required=True, metavar="YYYY-MM", help="a graded month")
+    monthly.add_argument("--out", type=Path, help="folder to write bank360_report_<YYYY-MM>.html into "
+                                                  "(default: <warehouse>/serving/reports)")
+    add_warehouse_option(monthly)
+    monthly.set_defaults(handler=_report)
     return top
 
 

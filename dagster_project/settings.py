@@ -30,6 +30,8 @@ GX_LOCK = "gx.lock"
 # restore: once it exists the warehouse must become the backup's (dagster_project/backup.py).
 RESTORE_DIR = ".restoring"
 RESTORE_COMMITTED = Path(RESTORE_DIR) / "committed.json"
+# Where `bank360 report` writes the monthly HTML reports by default (beside the BI file they read).
+REPORTS_DIR = Path("serving") / "reports"
 # Every step that writes the DuckDB file runs in this Dagster pool, limited to one slot.
 DUCKDB_POOL = "bank360_duckdb_writer"
 

@@ -9,6 +9,7 @@ import pytest
 from simbank import arrivals, arrived_folder, simulate
 
 from dagster_project import runner
+from dagster_project.ingest import manual
 
 os.environ.setdefault("DO_NOT_TRACK", "1")  # dbt's usage tracking hangs without a network
 
@@ -96,4 +97,27 @@ def built_bank(messy_bank, tmp_path_factory) -> Path:
     source_raw, _ = messy_bank
     warehouse = tmp_path_factory.mktemp("built_bank") / "warehouse"
     runner.run(source_raw, warehouse)
+    return warehouse
+
+
+@pytest.fixture(scope="session")
+def graded_bank(tmp_path_factory) -> Path:
+    """Four days across a month end: January graded on the 31st, February (running) on the 2nd. A risk
+    officer then downgrades a customer by three notches from February 1st, with a reason a spreadsheet
+    would run as a formula: the override, and the grade drop it fires, reach the grades exported.
+    Read by the credit-grade export's tests and the monthly report's."""
+    root = tmp_path_factory.mktemp("graded_bank")
+    raw, warehouse = root / "raw", root / "warehouse"
+    simulate(raw, root / "truth", "--customers", "300", "--start", "20260130", "--days", "4", "--seed", "7")
+    runner.run(raw, warehouse)
+    customer, grade = query(warehouse, """
+        select grades.customer_id, scale.grade from marts.credit_grade_monthly as grades
+        join reference.credit_master_scale as scale on scale.notch = grades.system_notch + 3
+        where grades.month_start = '2026-02-01' and grades.system_notch <= 7 order by grades.customer_id limit 1""")[0]
+    overrides = manual.source_path(raw)
+    overrides.parent.mkdir(parents=True)
+    overrides.write_text("customer_code,new_grade,reason,approved_by,effective_date,expiry_date\n"
+                         f'{customer},{grade},"=HYPERLINK(""http://example.invalid"")",Chen Jing,2026-02-01,\n',
+                         encoding="utf-8")
+    runner.run(raw, warehouse)
     return warehouse
