@@ -17,7 +17,7 @@ from dagster import (
 
 from .assets.ingestion import delivery_assets, partition_key
 from .assets.manual import credit_overrides
-from .assets.serving import bank360_bi
+from .assets.serving import bank360_bi, monthly_report
 from .assets.warehouse import staging_models, warehouse_models
 from .ingest import SYSTEMS, find_deliveries, ledger, manual
 from .resources import Landing
@@ -27,8 +27,9 @@ ingest_jobs = {
     for system, asset in delivery_assets.items()
 }
 overrides_job = define_asset_job("ingest_credit_overrides", selection=[credit_overrides])
-# The build publishes the BI file last, once everything it copies has passed its checks.
-warehouse_build = define_asset_job("warehouse_build", selection=[staging_models, warehouse_models, bank360_bi])
+# The build publishes the BI file once everything it copies has passed its checks, then the month's report.
+warehouse_build = define_asset_job(
+    "warehouse_build", selection=[staging_models, warehouse_models, bank360_bi, monthly_report])
 
 
 @sensor(jobs=list(ingest_jobs.values()), minimum_interval_seconds=60,

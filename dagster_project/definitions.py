@@ -9,7 +9,7 @@ from dagster_dbt import DbtCliResource
 from .assets.expectation_checks import marts_expectations, staging_expectations
 from .assets.ingestion import delivery_assets
 from .assets.manual import credit_overrides
-from .assets.serving import bank360_bi
+from .assets.serving import bank360_bi, monthly_report
 from .assets.warehouse import dbt_project, staging_models, warehouse_models
 from .automation import (
     build_after_load,
@@ -23,7 +23,7 @@ from .automation import (
 from .resources import default_landing
 
 defs = Definitions(
-    assets=[*delivery_assets.values(), credit_overrides, staging_models, warehouse_models, bank360_bi],
+    assets=[*delivery_assets.values(), credit_overrides, staging_models, warehouse_models, bank360_bi, monthly_report],
     asset_checks=[staging_expectations, marts_expectations],
     jobs=[*ingest_jobs.values(), overrides_job, warehouse_build],
     sensors=[new_deliveries, overrides_changed, build_after_load],

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from . import report as monthly_report
 from . import serving, settings, validation
 from .ingest import find_deliveries, ledger, manual, pending_folders
 from .ingest.manifest import DeliveryFolder
@@ -247,6 +248,10 @@ def _where_everything_is(summary: Summary) -> list[str]:
     dagster = Path(sys.executable).parent / "dagster"
     lines = ["", "where everything is:",
              f"  BI file (read-only, personal data masked; for BI tools and Python): {bi_file} ({published})"]
+    reports = sorted(monthly_report.default_dir(warehouse).glob("bank360_report_*.html"))
+    if reports:
+        lines.append(f"  report of the latest graded month (HTML; `bank360 report --month YYYY-MM` for others): "
+                     f"{reports[-1]}")
     if summary.data_docs is not None:
         lines.append(f"  data docs (every validation, HTML): {summary.data_docs}")
     lines += [f"  Dagster UI: BANK360_RAW={summary.raw} BANK360_WAREHOUSE={warehouse} "

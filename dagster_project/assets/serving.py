@@ -1,4 +1,5 @@
-"""The published BI file, downstream of every mart: what BI tools and report readers open.
+"""The published BI file, downstream of every mart: what BI tools and report readers open; and the
+latest month's report, drawn from it.
 
 It is built only when the whole build succeeded and the marts' blocking expectations passed (Dagster
 skips it otherwise), so readers keep the last good state. It reads the restricted DuckDB file, so it
@@ -7,7 +8,7 @@ runs in the writer pool: never while dbt writes.
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
-from .. import serving, settings
+from .. import report, serving, settings
 from ..filelock import warehouse_lock
 from ..resources import Landing
 from .warehouse import dbt_project, warehouse_models
@@ -24,3 +25,11 @@ def bank360_bi(context: AssetExecutionContext, landing: Landing) -> MaterializeR
     return MaterializeResult(metadata={
         "path": str(published.path), "tables": len(published.tables), "rows": sum(published.tables.values()),
         "masked_columns": ", ".join(published.masked), "roles": ", ".join(published.roles)})
+
+
+@asset(key=AssetKey(["serving", "monthly_report"]), group_name="serving", deps=[bank360_bi],
+       description="The HTML report of the latest graded month (warehouse/serving/reports/"
+                   "bank360_report_<YYYY-MM>.html), drawn from the BI file just published (docs/report.md).")
+def monthly_report(context: AssetExecutionContext, landing: Landing) -> MaterializeResult:
+    path = report.write_latest(landing.warehouse)  # reads the BI file only: no pool, no lock needed
+    return MaterializeResult(metadata={"path": str(path) if path else "nothing graded yet"})
