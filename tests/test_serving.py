@@ -54,7 +54,8 @@ def _read_while_loading(path: str, kind: str, stop, reads, results) -> None:
 @pytest.fixture(scope="module")
 def served_bank(tmp_path_factory) -> dict:
     """Built from the first date; then, with BI sessions reading, an overrides file carrying personal data
-    in free text and the second date are loaded and built."""
+    in free text and the second date are loaded and built. The second date's FX_RATE file arrives damaged
+    (a byte more than its _READY says) and is rejected."""
     root = tmp_path_factory.mktemp("served_bank")
     raw, warehouse, later = root / "raw", root / "warehouse", root / "later"
     simulate(raw, root / "truth", "--customers", "120", "--start", FIRST, "--days", "2", "--seed", "11")
@@ -69,6 +70,8 @@ def served_bank(tmp_path_factory) -> dict:
     overrides.write_text("customer_code,new_grade,reason,approved_by,effective_date,expiry_date\n"
                          f'{customer},BB,"Called on {mobile}, ID {id_no} checked",Li Wei,2026-01-30,\n'
                          f"{id_no},BB,Typed the identity number,Li Wei,2026-01-30,\n", encoding="utf-8")
+    with open(later / "deposit" / SECOND / "FX_RATE.dat", "ab") as damaged:
+        damaged.write(b"\n")
     for folder in later.glob(f"*/{SECOND}"):
         shutil.move(folder, raw / folder.relative_to(later))
 
@@ -198,3 +201,14 @@ def test_personal_data_is_masked_in_the_display_form_and_the_rest_is_copied_whol
     assert not schemas & {"audit", "staging", "intermediate"}
     assert {"credit_grade_monthly", "credit_watch_list_monthly", "customer_360"} <= risk_views
     assert not bi_file.stat().st_mode & 0o222  # read-only on disk
+
+
+def test_a_day_without_fx_rates_converts_at_the_latest_rates_before_it(served_bank):
+    (rejected,) = served_bank["summary"].rejected
+    assert (rejected["file"], rejected["business_date"].strftime("%Y%m%d")) == ("FX_RATE.dat", SECOND)
+    warehouse = served_bank["warehouse"]
+    before = dict(query(warehouse, f"""select currency, cny_per_unit from staging.stg_deposit__fx_rates
+                                       where business_date = strptime('{FIRST}', '%Y%m%d')"""))
+    used = query(warehouse, f"""select distinct currency, fx_rate_to_cny from marts.fct_deposit_balance_daily
+                                where business_date = strptime('{SECOND}', '%Y%m%d') and currency <> 'CNY'""")
+    assert used and all(rate == before[currency] for currency, rate in used)

@@ -1,5 +1,6 @@
 {#- Deposit balances, grain account x business date, in account currency and in CNY at the
-    same date's FX rate. Incremental by delivery (macros/star_incremental.sql). -#}
+    date's FX rate, or the latest one delivered before it when the date's rate was quarantined or
+    its file rejected. Incremental by delivery (macros/star_incremental.sql). -#}
 {{ config(pre_hook="{{ star_purge_superseded(ref('stg_deposit__balances')) }}") }}
 
 with balances as (
@@ -13,10 +14,23 @@ accounts as (
     where {{ star_new_deliveries(ref('stg_deposit__balances')) }}
 ),
 
+new_dates as (
+    select distinct business_date from balances
+),
+
+{#- For each date built, each currency's latest rate on or before it: the banks' usual rule for a
+    missing fixing, so that one bad FX record does not leave a day's balances without a CNY value. -#}
 fx_rates as (
-    select currency, cny_per_unit, business_date
-    from {{ ref('stg_deposit__fx_rates') }}
-    where {{ star_new_deliveries(ref('stg_deposit__balances')) }}
+    select
+        new_dates.business_date,
+        rates.currency,
+        rates.cny_per_unit,
+        row_number() over (
+            partition by new_dates.business_date, rates.currency order by rates.business_date desc
+        ) as recency
+    from new_dates
+    inner join {{ ref('stg_deposit__fx_rates') }} as rates
+        on rates.business_date <= new_dates.business_date
 ),
 
 joined as (
@@ -38,6 +52,7 @@ joined as (
     left join fx_rates
         on fx_rates.currency = accounts.currency
         and fx_rates.business_date = balances.business_date
+        and fx_rates.recency = 1
 )
 
 select
