@@ -19,7 +19,7 @@ from conftest import query
 from dagster import AssetCheckKey, AssetKey
 from simbank import simulate
 
-from dagster_project import runner, settings, validation
+from dagster_project import runner, serving, settings, validation
 from dagster_project.ingest import FEEDS, find_deliveries, ledger, manual
 from dagster_project.validation import gx_suites
 
@@ -265,6 +265,7 @@ def test_a_critical_model_failure_stops_what_is_built_from_it(messy_bank, tmp_pa
     assert _check_status(warehouse, AssetKey(["staging", "stg_deposit__balances"])) == "FAILED"
     schemas = {s for (s,) in query(warehouse, "select distinct table_schema from information_schema.tables")}
     assert "staging" in schemas and "marts" not in schemas and "intermediate" not in schemas
+    assert not stopped.published and not serving.bi_path(warehouse).exists()  # BI readers see nothing of it
 
     # Staging passes now; a mart's critical failure is reported and recorded in the history table.
     monkeypatch.setenv("BANK360_EXPECTATIONS", str(_seeded(tmp_path, ("marts", "customer_360"))))
@@ -276,6 +277,7 @@ def test_a_critical_model_failure_stops_what_is_built_from_it(messy_bank, tmp_pa
                               "and not success and expectation like 'expect_table_row_count_to_equal%'")
     assert failed == [(1,)], "audit.validation_results reads the history as it stands"
     assert any(row["suite"] == "marts.customer_360" for row in mart.expectations_failed)
+    assert not mart.published and not serving.bi_path(warehouse).exists()  # a failed mart is never published
 
 
 def test_data_docs_render_the_newest_validations_of_each_suite(tmp_path, monkeypatch):
