@@ -138,6 +138,9 @@ def _restore(args) -> int:
 
     manifest = restore(args.source, args.warehouse, args.wait, lambda: _waiting(args))
     print(restore_report(args.source.resolve(), args.warehouse.resolve(), manifest))
+    return 0
+
+
 def _report(args) -> int:
     from . import report
     from .warehouse_reader import open_bi
@@ -233,6 +236,7 @@ def parser() -> argparse.ArgumentParser:
     add_warehouse_option(back)
     back.add_argument("--wait", **wait)
     back.set_defaults(handler=_restore)
+
     monthly = commands.add_parser("report", help="the month's credit, contribution and data-quality charts as one "
                                                  "HTML file, from the published BI file")
     monthly.add_argument("--month", type=month, required=True, metavar="YYYY-MM", help="a graded month")
