@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from . import settings
+from .ingest.staging import fsync_dir
 
 PUBLISHED_SCHEMAS = ("marts", "reference")
 
@@ -133,8 +134,8 @@ def publish(warehouse: Path, manifest_path: Path, run_id: str | None = None) -> 
         for schema, name, columns in found:
             table = f"{schema}.{name}"
             select, masked_here = _select_list(table, columns, pii)
-            con.execute(f"create table {table} as select {select} from restricted.{table}")
-            tables[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
+            created = con.execute(f"create table {table} as select {select} from restricted.{table}")
+            (tables[table],) = created.fetchone()  # a create-as-select answers the rows it wrote
             masked += masked_here
             description, described = docs.get(table, ("", {}))
             _comment(con, table, description, {c: text for c, text in described.items() if c in columns})
@@ -181,8 +182,4 @@ def _swap(building: Path, target: Path) -> None:
     with open(building, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(building, target)
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself survives a crash
-    finally:
-        os.close(directory)
+    fsync_dir(target.parent)  # the rename itself survives a crash
