@@ -170,8 +170,7 @@ def _migration(con: duckdb.DuckDBPyConnection, month: dt.date) -> tuple[str, int
         return section("migration", title, caption, empty(
             f"No data for this month: no customer was graded the month before, so nothing migrated "
             f"({count(rated)} customers graded for the first time).")), 0
-    moves = {"upgraded": [0, Decimal(0)], "unchanged": [0, Decimal(0)], "downgraded": [0, Decimal(0)],
-             "newly graded": [0, Decimal(0)]}
+    moves = {kind: [0, Decimal(0)] for kind in MOVEMENT_TINTS}  # customers and exposure by movement
     for _, from_notch, _, to_notch, customers, exposure in cells:
         kind = _movement(from_notch, to_notch)
         moves[kind][0] += customers
