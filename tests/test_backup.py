@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import query
 from simbank import simulate
 
 from dagster_project import backup, cli, runner, settings
@@ -113,9 +114,7 @@ def test_restore_into_an_empty_place_reads_its_own_files(backup_bank, archive, t
             target.mkdir()
         backup.restore(archive, target)
         assert answers(target) == answers(backup_bank[1])
-        with duckdb.connect(str(target / settings.DUCKDB_FILE), read_only=True) as con:
-            scans = [sql for (sql,) in con.execute("select sql from duckdb_views() where sql like '%read_parquet%'")
-                     .fetchall()]
+        scans = [sql for (sql,) in query(target, "select sql from duckdb_views() where sql like '%read_parquet%'")]
         assert scans and all(f"'{target}/" in sql and str(archive.parent) not in sql for sql in scans)
 
 
