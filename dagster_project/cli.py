@@ -244,7 +244,28 @@ def parser() -> argparse.ArgumentParser:
                                                   "(default: <warehouse>/serving/reports)")
     add_warehouse_option(monthly)
     monthly.set_defaults(handler=_report)
+
+    bench = commands.add_parser("bench", help="simulate a bank and time the whole pipeline on it, stage by stage, "
+                                              "against floors measured in the same run (docs/performance.md)")
+    bench.add_argument("--customers", type=positive_int, required=True)
+    bench.add_argument("--days", type=positive_int, required=True, help="business days to simulate and run")
+    bench.add_argument("--seed", type=int, default=1)
+    bench.add_argument("--out", type=Path, help="write every day's measurements here, as JSON")
+    bench.add_argument("--work", type=Path, help="keep the extracts and the warehouse here; a bench stopped part-way "
+                                                 "resumes from its last finished day (default: a temporary folder)")
+    bench.add_argument("--floor-days", type=positive_int, nargs="*", metavar="DAY",
+                       help="measure the floors on these days (default: the first, the second and the last; "
+                            "none: never)")
+    bench.set_defaults(handler=_bench)
     return top
+
+
+def _bench(args) -> int:
+    from .bench import scale, tables
+
+    floor_days = set(args.floor_days) if args.floor_days is not None else None
+    print(tables.markdown(scale.bench(args.customers, args.days, args.seed, args.work, args.out, floor_days)))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,112 @@
+"""The bench's results as Markdown: stage by stage, against the floors, against the targets."""
+
+from statistics import mean
+
+# The bank's targets for the pipeline (docs/performance.md): the bench says which it meets.
+BANK_SCALE = 1_000_000  # customers: the size the day-one target is set for
+DAY_ONE_SECONDS = 8 * 60  # two cores
+PEAK_GB = 6
+LATER_DAY_RATIO = 1.2  # a later day against day one
+INGEST_FLOOR_RATIO = 2.0  # ingestion against the bare read of the same files
+BUILD_OVERHEAD = 0.30  # orchestration and checks on top of the SQL script
+
+
+def end_to_end(day: dict) -> float:
+    return day["ingest"]["seconds"] + day["build"]["seconds"]
+
+
+def build_work(day: dict) -> float:
+    """The build without publishing and the report: dbt, the checks, and orchestrating them."""
+    steps = day["build"]["steps"]
+    return day["build"]["seconds"] - steps.get("publish", 0) - steps.get("report", 0)
+
+
+def peak(day: dict) -> float:
+    return max(day["ingest"]["peak_gb"], day["build"]["peak_gb"])
+
+
+def _stage_row(label: str, days: list[dict]) -> str:
+    def avg(value) -> float:
+        return mean(value(day) for day in days)
+
+    def step(name):
+        return lambda day: day["build"]["steps"].get(name, 0)
+
+    cells = [label, f"{avg(lambda d: d['records']):,.0f}", f"{avg(lambda d: d['ingest']['seconds']):.1f}",
+             f"{avg(step('dbt')):.1f}", f"{avg(step('validation')):.1f}",
+             f"{avg(lambda d: d['build']['orchestration']):.1f}", f"{avg(step('publish')):.1f}",
+             f"{avg(step('report')):.1f}", f"**{avg(end_to_end):.1f}**", f"{max(peak(d) for d in days):.2f}",
+             f"{avg(lambda d: d['records'] / end_to_end(d)):,.0f}", f"{days[-1]['sizes_mb']['duckdb']:,.0f}",
+             f"{days[-1]['sizes_mb']['bi']:,.0f}"]
+    return "| " + " | ".join(cells) + " |"
+
+
+def stages_table(summary: dict) -> str:
+    days = summary["days_run"]
+    rows = [_stage_row("day 1", days[:1])]
+    if len(days) > 1:
+        rows.append(_stage_row("day 2", days[1:2]))
+    if len(days) > 2:
+        rows += [_stage_row(f"days 2-{len(days)}, mean", days[1:]), _stage_row(f"day {len(days)}", days[-1:])]
+    return "\n".join([
+        "| day | records | ingest s | dbt s | validation s | orchestration s | publish s | report s | end to end s "
+        "| peak GB | records/s | DuckDB MB | BI MB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows])
+
+
+def floors_table(summary: dict) -> str:
+    rows = []
+    for day in summary["days_run"]:
+        floors = day["floors"]
+        if not floors:
+            continue
+        ingest, script = day["ingest"]["seconds"], floors["sql_script"]["seconds"]
+        rows.append(
+            f"| {day['day']} | {ingest:.1f} | {floors['bare_read_seconds']:.1f} | "
+            f"{ingest / floors['bare_read_seconds']:.1f}x | {floors['pandas']['seconds']:.1f} | "
+            f"{ingest / floors['pandas']['seconds']:.2f}x | {build_work(day):.1f} | {script:.1f} | "
+            f"{build_work(day) / script:.2f}x | {floors['pandas']['peak_gb']:.2f} | "
+            f"{floors['sql_script']['peak_gb']:.2f} |")
+    return "\n".join([
+        "| day | ingest s | bare DuckDB read s | ratio | pandas load s | ratio | build s (dbt, checks, orchestration) "
+        "| SQL script s | ratio | pandas peak GB | script peak GB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows])
+
+
+def targets(summary: dict) -> str:
+    days = summary["days_run"]
+    first = days[0]
+    floor_days = [day for day in days if day["floors"]]
+    lines = [_verdict(f"peak memory {max(peak(d) for d in days):.2f} GB", max(peak(d) for d in days) < PEAK_GB,
+                      f"under {PEAK_GB} GB")]
+    if summary["customers"] >= BANK_SCALE:
+        lines.insert(0, _verdict(f"day one end to end {end_to_end(first):.0f} s", end_to_end(first) <= DAY_ONE_SECONDS,
+                                 f"at most {DAY_ONE_SECONDS} s"))
+    if len(days) > 1:
+        worst = max(days[1:], key=end_to_end)
+        lines.append(_verdict(f"later days at most {end_to_end(worst) / end_to_end(first):.2f}x day one "
+                              f"(day {worst['day']})", end_to_end(worst) <= LATER_DAY_RATIO * end_to_end(first),
+                              f"at most {LATER_DAY_RATIO}x"))
+    for day in floor_days:
+        ratio = day["ingest"]["seconds"] / day["floors"]["bare_read_seconds"]
+        overhead = build_work(day) / day["floors"]["sql_script"]["seconds"] - 1
+        lines += [_verdict(f"day {day['day']}: ingest {ratio:.1f}x its floor", ratio <= INGEST_FLOOR_RATIO,
+                           f"at most {INGEST_FLOOR_RATIO}x"),
+                  _verdict(f"day {day['day']}: orchestration and checks +{overhead:.0%} on the SQL script",
+                           overhead <= BUILD_OVERHEAD, f"at most +{BUILD_OVERHEAD:.0%}")]
+    return "\n".join(lines)
+
+
+def _verdict(measured: str, met: bool, target: str) -> str:
+    return f"- {'met' if met else 'MISSED'}: {measured} (target {target})"
+
+
+def markdown(summary: dict) -> str:
+    versions = ", ".join(f"{name} {version}" for name, version in summary["versions"].items())
+    simulated = summary["simulate"]
+    return "\n\n".join([
+        f"bank360 bench: {summary['customers']:,} customers, {len(summary['days_run'])} of {summary['days']} days, "
+        f"{summary['date']}, {summary['machine']}, Python {summary['python']}, {versions}",
+        f"simulate: {simulated['seconds']:.1f} s, peak {simulated['peak_gb']:.2f} GB, {simulated['raw_mb']:,.0f} MB",
+        stages_table(summary), floors_table(summary) if any(d["floors"] for d in summary["days_run"]) else
+        "no floors measured (--floor-days)", targets(summary)])
