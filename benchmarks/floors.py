@@ -4,46 +4,25 @@ import argparse
 import datetime as dt
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import duckdb
 
+from dagster_project.bench.floors import DATA_SUFFIXES, bare_read_seconds
+from dagster_project.bench.measure import measured as measured_tree
+
 
 def bare_scan_seconds(raw: Path) -> float:
-    """Read every delivered data file once with DuckDB: the cheapest possible reader.
-
-    DuckDB decodes GBK and reads xlsx only through extensions fetched from its
-    own repository, out of reach here: those files are read as bytes, a floor
-    even lower than a parse.
-    """
-    con = duckdb.connect()
-    con.execute("SET threads = 2")
-    start = time.perf_counter()
-    for path in sorted(raw.rglob("*")):
-        if path.suffix in (".dat", ".xlsx"):
-            sql = f"SELECT octet_length(content) > 0 FROM read_blob('{path}')"
-        elif path.suffix == ".csv":
-            sql = f"SELECT count(*) FROM read_csv('{path}', all_varchar=true)"
-        elif path.suffix == ".parquet":
-            sql = f"SELECT count(*) FROM read_parquet('{path}')"
-        else:
-            continue
-        con.execute(sql).fetchall()
-    return time.perf_counter() - start
+    """Read every delivered data file once with DuckDB: the cheapest possible reader (bench/floors.py)."""
+    return bare_read_seconds(sorted(p for p in raw.rglob("*") if p.suffix in DATA_SUFFIXES))
 
 
 def measured(command: list[str]) -> tuple[float, float]:
-    """Run a command; its wall time in seconds and its own peak resident memory in GB."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed with {os.waitstatus_to_exitcode(status)}")
-    return seconds, usage.ru_maxrss / 1024**2
+    """Run a command; its wall time in seconds and the peak memory of its process tree in GB."""
+    run = measured_tree(command)
+    return run.seconds, run.peak_gb
 
 
 def simulate_command(raw: Path, truth: Path, customers: int, start: str, days: int) -> list[str]:

@@ -1,0 +1,87 @@
+"""`bank360 bench`: a real bench of a small bank, two days, every floor measured; and its measuring tools."""
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+from dagster import DagsterInstance
+
+from dagster_project.bench import chart, tables
+from dagster_project.bench.measure import measured
+
+
+def _bench(work, out) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dagster_project.cli", "bench", "--customers", "300", "--days", "2",
+                           "--work", str(work), "--out", str(out)], check=True, capture_output=True, text=True,
+                          timeout=1200)
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench")
+    printed = _bench(root / "work", root / "bench.json")
+    return root, json.loads((root / "bench.json").read_text()), printed.stdout
+
+
+def test_measured_holds_the_peak_of_the_whole_process_tree():
+    # The parent holds next to nothing; the child it starts writes 400 MB and holds them for a second.
+    child = "import time; block = b'x' * (400 * 1024**2); time.sleep(1)"
+    run = measured([sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"])
+    assert 0.38 < run.peak_gb < 1.0
+    assert run.seconds >= 1
+    with pytest.raises(RuntimeError, match="exited with 3"):
+        measured([sys.executable, "-c", "raise SystemExit(3)"])
+
+
+def test_every_day_is_measured_stage_by_stage(bench_run):
+    _, summary, _ = bench_run
+    assert [day["day"] for day in summary["days_run"]] == [1, 2]
+    for day in summary["days_run"]:
+        # Ingestion judged every record the plain pandas load read from the same files.
+        assert day["records"] > 1000
+        assert day["records"] == day["floors"]["pandas"]["records"]
+        assert set(day["build"]["steps"]) == {"dbt", "validation", "publish", "report"}
+        assert all(seconds > 0 for seconds in day["build"]["steps"].values())
+        assert day["build"]["orchestration"] > 0
+        assert day["ingest"]["peak_gb"] > 0.1 and day["build"]["peak_gb"] > 0.1
+        assert day["build"]["slowest"] and day["published_rows"] > 0
+    first, second = summary["days_run"]
+    assert second["sizes_mb"]["staging"] > first["sizes_mb"]["staging"]
+    assert second["sizes_mb"]["duckdb"] > first["sizes_mb"]["duckdb"]
+    assert summary["simulate"]["seconds"] > 0 and summary["versions"]["duckdb"].startswith("1.")
+
+
+def test_floors_are_measured_on_the_same_state(bench_run):
+    _, summary, printed = bench_run
+    for day in summary["days_run"]:
+        floors = day["floors"]
+        assert floors["bare_read_seconds"] > 0 and floors["pandas"]["seconds"] > 0
+        # The bench stops if the script built other marts than the build: it got here, so they match.
+        assert floors["sql_script"]["seconds"] > 0 and floors["sql_script"]["slowest"]
+    assert "| day 1 |" in printed and "| day 2 |" in printed
+    assert "later days at most" in printed and "orchestration and checks" in printed
+    assert printed.count("\n| 1 |") == 1 and printed.count("\n| 2 |") == 1  # the floors table
+
+
+def test_a_second_run_resumes_instead_of_measuring_again(bench_run):
+    root, summary, _ = bench_run
+    with DagsterInstance.from_config(str(root / "work" / "warehouse" / "dagster")) as instance:
+        runs = len(instance.get_run_records())
+    _bench(root / "work", root / "again.json")
+    assert json.loads((root / "again.json").read_text())["days_run"] == summary["days_run"]
+    with DagsterInstance.from_config(str(root / "work" / "warehouse" / "dagster")) as instance:
+        assert len(instance.get_run_records()) == runs
+
+
+def test_the_charts_draw_every_stage_of_every_day(bench_run):
+    _, summary, _ = bench_run
+    marks = ET.fromstring(chart.by_day(summary)).findall(".//{http://www.w3.org/2000/svg}rect[@class='mark']")
+    drawn = {(m.get("data-category"), m.get("data-series")): float(m.get("data-value")) for m in marks}
+    for day in summary["days_run"]:
+        assert drawn[(str(day["day"]), "ingest")] == round(day["ingest"]["seconds"], 1)
+        assert drawn[(str(day["day"]), "dbt")] == round(day["build"]["steps"]["dbt"], 1)
+    assert tables.end_to_end(summary["days_run"][0]) == pytest.approx(
+        sum(value for (category, _), value in drawn.items() if category == "1"), abs=0.3)
+    assert ET.fromstring(chart.by_size([summary])).findall(".//{http://www.w3.org/2000/svg}rect[@class='mark']")
