@@ -16,7 +16,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")  # dbt's usage tracking hangs without
 # Expensive fixtures shared by tests: the tests using one run on the same pytest-xdist worker,
 # so it is built once (a session or module fixture is built again on every worker that needs it).
 SHARED_FIXTURES = {"replayed": "messy_warehouses", "built_bank": "messy_warehouses", "batches": "clean_bank",
-                   "graded_bank": "graded_bank", "overrides_bank": "overrides_bank", "backup_bank": "backup_bank"}
+                   "graded_bank": "graded_bank", "overrides_bank": "overrides_bank", "backup_bank": "backup_bank",
+                   "floor_days": "floor_bank"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
