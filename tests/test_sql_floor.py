@@ -22,12 +22,15 @@ def floor_days(tmp_path_factory) -> tuple[Path, Path, list[dict]]:
     simulate(delivered, root / "truth", "--customers", "200", "--start", "20260131", "--days", "2", "--seed", "5")
     raw, warehouse, floor = root / "raw", root / "warehouse", root / "floor"
     results = []
-    for day in sorted({folder.name for folder in delivered.glob("*/*") if folder.name.isdigit()}):
-        for folder in delivered.glob(f"*/{day}"):
-            shutil.copytree(folder, raw / folder.parent.name / day)
-        summary = runner.run(raw, warehouse)
-        assert not summary.failed_runs, runner.report(summary)
-        results.append(build_floor(warehouse, floor))
+    with pytest.MonkeyPatch.context() as patch:
+        # The great-expectations suites guard the build, they do not change it: off, to keep the test short.
+        patch.setenv("BANK360_VALIDATE", "off")
+        for day in sorted({folder.name for folder in delivered.glob("*/*") if folder.name.isdigit()}):
+            for folder in delivered.glob(f"*/{day}"):
+                shutil.copytree(folder, raw / folder.parent.name / day)
+            summary = runner.run(raw, warehouse)
+            assert not summary.failed_runs, runner.report(summary)
+            results.append(build_floor(warehouse, floor))
     return warehouse, floor, results
 
 
