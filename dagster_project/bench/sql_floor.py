@@ -249,7 +249,8 @@ class _FloorRun:
         order.prepare()
         self._connect()
         try:
-            for database, schema in sorted({(node["database"], node["schema"]) for node in self.models.values()}):
+            built = [node for node in self.models.values() if node["config"]["materialized"] != "ephemeral"]
+            for database, schema in sorted({(node["database"], node["schema"]) for node in built}):
                 self._execute(Statement(SCHEMAS, f'create schema if not exists "{database}"."{schema}"'))
             waiting: list[str] = []  # models to compile again, their upstream models built
             while order.is_active():
