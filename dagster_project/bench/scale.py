@@ -77,12 +77,14 @@ def _floors_before_build(files: list[Path], work: Path, warehouse: Path, env: di
                        "records": json.loads(pandas.stdout)["rows"]}}
 
 
-def _build_floor(work: Path, warehouse: Path, env: dict) -> dict:
+def _build_floor(day: int, work: Path, warehouse: Path, env: dict) -> dict:
     run = measured([sys.executable, "-m", "dagster_project.bench.sql_floor", "--warehouse", str(warehouse),
                     "--floor", str(work / "floor")], env)
     result = json.loads(run.stdout)
     if result["mismatches"]:
         raise RuntimeError(f"the build floor computed other marts than the build: {result['mismatches']}")
+    # The script stays for reading beside the results; the floor's copy of the warehouse goes.
+    Path(result["script"]).replace(work / f"floor_day{day}.sql")
     shutil.rmtree(work / "floor")
     return {"seconds": round(result["seconds"], 2), "peak_gb": round(run.peak_gb, 3), "slowest": result["slowest"]}
 
@@ -99,7 +101,7 @@ def _day(day: int, date: str, measure_floors: bool, work: Path, env: dict) -> di
     build = measured(_bank360("run", *where, "--build-only"), env)
     steps = stages.build_steps(warehouse)
     if measure_floors:
-        floors["sql_script"] = _build_floor(work, warehouse, env)
+        floors["sql_script"] = _build_floor(day, work, warehouse, env)
     return {
         "day": day, "date": date, "load_average": round(os.getloadavg()[0], 1),
         "files": len(files), "raw_mb": round(sum(p.stat().st_size for p in files) / 1024**2, 1),
