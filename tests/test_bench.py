@@ -1,15 +1,19 @@
 """`bank360 bench`: a real bench of a small bank, two days, every floor measured; and its measuring tools."""
 
 import json
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import duckdb
 import pytest
+from conftest import query
 from dagster import DagsterInstance
 
 from dagster_project.bench import chart, tables
 from dagster_project.bench.measure import measured
+from dagster_project.bench.sql_floor import compare_marts
 
 
 def _bench(work, out) -> subprocess.CompletedProcess:
@@ -63,6 +67,31 @@ def test_floors_are_measured_on_the_same_state(bench_run):
     assert "| day 1 |" in printed and "| day 2 |" in printed
     assert "later days at most" in printed and "orchestration and checks" in printed
     assert printed.count("\n| 1 |") == 1 and printed.count("\n| 2 |") == 1  # the floors table
+
+
+def test_the_floor_script_builds_every_mart_and_replaces_only_the_new_day(bench_run):
+    root, _, _ = bench_run
+    marts = [name for (name,) in query(root / "work" / "warehouse", "select table_name from information_schema.tables "
+                                       "where table_schema = 'marts' and table_type = 'BASE TABLE'")]
+    first, second = ((root / "work" / f"floor_day{day}.sql").read_text() for day in (1, 2))
+    for name in marts:
+        assert f"\n-- {name}\n" in first or f"\n-- {name} (" in first
+    # Day one creates the facts whole; day two stages the new day and replaces its rows, as dbt does.
+    assert 'create table "bank360"."marts"."fct_deposit_balance_daily"' in first
+    assert 'delete from "bank360"."marts"."fct_deposit_balance_daily"' in second
+
+
+def test_a_floor_that_built_other_marts_is_caught(bench_run, tmp_path):
+    root, _, _ = bench_run
+    warehouse = root / "work" / "warehouse"
+    shutil.copyfile(warehouse / "bank360.duckdb", tmp_path / "bank360.duckdb")
+    assert compare_marts(warehouse, tmp_path) == []
+    with duckdb.connect(str(tmp_path / "bank360.duckdb")) as con:
+        rows = con.execute("select count(*) from marts.customer_360").fetchone()[0]
+        con.execute("delete from marts.customer_360 where customer_id in "
+                    "(select customer_id from marts.customer_360 order by customer_id limit 3)")
+    assert compare_marts(warehouse, tmp_path) == [{"table": "marts.customer_360", "warehouse": rows,
+                                                   "floor": rows - 3}]
 
 
 def test_a_second_run_resumes_instead_of_measuring_again(bench_run):

@@ -11,8 +11,9 @@ tree really holds; RSS would count those pages twice.
 import subprocess
 import threading
 import time
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -34,28 +35,30 @@ def _tree_bytes(root: psutil.Process) -> int:
     return total
 
 
-def measured(command: list[str], env: dict | None = None) -> Measurement:
+def measured(command: list[str], env: dict | None = None, stderr: Path | None = None) -> Measurement:
     """Run a command to the end; its wall time, the peak memory of its process tree, and its standard output.
 
-    Standard error passes through, so a failure says why; a non-zero exit raises.
+    Standard error passes through (or goes to the file `stderr`), so a failure says why; a non-zero exit raises.
     """
     start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
-    root = psutil.Process(child.pid)
-    peak = 0
-    done = threading.Event()
+    with open(stderr, "w") if stderr else nullcontext() as errors:
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
+        root = psutil.Process(child.pid)
+        peak = 0
+        done = threading.Event()
 
-    def sample() -> None:
-        nonlocal peak
-        while not done.wait(SAMPLE_EVERY):
-            peak = max(peak, _tree_bytes(root))
+        def sample() -> None:
+            nonlocal peak
+            while not done.wait(SAMPLE_EVERY):
+                peak = max(peak, _tree_bytes(root))
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    stdout, _ = child.communicate()
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        stdout, _ = child.communicate()
     seconds = time.perf_counter() - start
     done.set()
     sampler.join()
     if child.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited with {child.returncode}")
+        raise RuntimeError(f"{' '.join(command)} exited with {child.returncode}"
+                           + (f": see {stderr}" if stderr else ""))
     return Measurement(seconds, peak / 1024**3, stdout)

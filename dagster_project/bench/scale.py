@@ -78,8 +78,9 @@ def _floors_before_build(files: list[Path], work: Path, warehouse: Path, env: di
 
 
 def _build_floor(day: int, work: Path, warehouse: Path, env: dict) -> dict:
+    # dbt's compile prints the SQL of the models it compiles again mid-run: that goes to the floor's log.
     run = measured([sys.executable, "-m", "dagster_project.bench.sql_floor", "--warehouse", str(warehouse),
-                    "--floor", str(work / "floor")], env)
+                    "--floor", str(work / "floor")], env, stderr=work / f"floor_day{day}.log")
     result = json.loads(run.stdout)
     if result["mismatches"]:
         raise RuntimeError(f"the build floor computed other marts than the build: {result['mismatches']}")
