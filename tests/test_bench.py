@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import duckdb
 import pytest
 from conftest import query
-from dagster import DagsterInstance
+from dagster import DagsterInstance, RunsFilter
 
 from dagster_project.bench import chart, tables
 from dagster_project.bench.measure import measured
@@ -94,14 +94,26 @@ def test_a_floor_that_built_other_marts_is_caught(bench_run, tmp_path):
                                                    "floor": rows - 3}]
 
 
-def test_a_second_run_resumes_instead_of_measuring_again(bench_run):
+def test_a_bench_stopped_part_way_resumes_and_flags_the_interrupted_day(bench_run):
     root, summary, _ = bench_run
+    first, second = summary["days_run"]
+    # As if the bench had been stopped during day two: its record never written, its marker left.
+    results = root / "work" / "results.jsonl"
+    results.write_text(results.read_text().splitlines()[0] + "\n")
+    assert (root / "work" / "day_started").read_text() == "2"
     with DagsterInstance.from_config(str(root / "work" / "warehouse" / "dagster")) as instance:
-        runs = len(instance.get_run_records())
-    _bench(root / "work", root / "again.json")
-    assert json.loads((root / "again.json").read_text())["days_run"] == summary["days_run"]
+        builds = len(instance.get_run_records(RunsFilter(job_name="warehouse_build")))
+    printed = _bench(root / "work", root / "again.json").stdout
+    again = json.loads((root / "again.json").read_text())["days_run"]
+    assert again[0] == first  # day one is not measured again
+    assert again[1]["interrupted"] and not first["interrupted"] and again[1]["records"] == second["records"]
     with DagsterInstance.from_config(str(root / "work" / "warehouse" / "dagster")) as instance:
-        assert len(instance.get_run_records()) == runs
+        assert len(instance.get_run_records(RunsFilter(job_name="warehouse_build"))) == builds + 1
+    assert "day 2 was interrupted and resumed" in printed and "| day 2 |" not in printed
+    # Its extracts are of one bank: resuming with another size is refused, naming the folder.
+    other = subprocess.run([sys.executable, "-m", "dagster_project.cli", "bench", "--customers", "400", "--days", "2",
+                            "--work", str(root / "work")], capture_output=True, text=True, timeout=120)
+    assert other.returncode == 2 and "holds a bank of 300 customers, 2 days, seed 1" in other.stderr
 
 
 def test_the_charts_draw_every_stage_of_every_day(bench_run):

@@ -45,13 +45,18 @@ def _environment() -> dict:
 def _simulate(extracts: Path, customers: int, days: int, seed: int) -> dict:
     """Simulate the bank once; a bench resumed on the same work folder reuses its extracts."""
     record = extracts / "simulated.json"
+    bank = {"customers": customers, "days": days, "seed": seed}
     if record.exists():
-        return json.loads(record.read_text())
+        simulated = json.loads(record.read_text())
+        if {key: simulated[key] for key in bank} != bank:
+            raise ValueError(f"{extracts} holds a bank of {simulated['customers']} customers, {simulated['days']} "
+                             f"days, seed {simulated['seed']}: resume with those, or give another --work")
+        return simulated
     shutil.rmtree(extracts, ignore_errors=True)
     run = measured(_bank360("simulate", "--raw", str(extracts / "raw"), "--truth", str(extracts / "truth"),
                             "--customers", str(customers), "--start", START, "--days", str(days),
                             "--seed", str(seed), "--quiet"), _environment())
-    simulated = {"seconds": run.seconds, "peak_gb": run.peak_gb, "raw_mb": stages.megabytes(extracts / "raw")}
+    simulated = {**bank, "seconds": run.seconds, "peak_gb": run.peak_gb, "raw_mb": stages.megabytes(extracts / "raw")}
     record.write_text(json.dumps(simulated))
     return simulated
 
@@ -141,10 +146,15 @@ def bench(customers: int, days: int, seed: int, work: Path | None, out: Path | N
         dates = sorted({p.name for p in (work / "extracts" / "raw").glob("*/*") if p.is_dir()})
         results = work / "results.jsonl"
         done = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
+        started = work / "day_started"  # the day under way: found on resume, it was interrupted
         for day, date in enumerate(dates, start=1):
             if day <= len(done):
                 continue
+            interrupted = started.exists() and started.read_text() == str(day)
+            started.write_text(str(day))
             record = _day(day, date, day in ({1, 2, len(dates)} if floor_days is None else floor_days), work, env)
+            # Its stages measured only what the interrupted run had left: the comparisons leave it out.
+            record["interrupted"] = interrupted
             with results.open("a") as file:
                 file.write(json.dumps(record) + "\n")
             done.append(record)

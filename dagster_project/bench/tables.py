@@ -41,13 +41,17 @@ def _stage_row(label: str, days: list[dict]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def measured_days(summary: dict) -> list[dict]:
+    """The days measured whole: a day interrupted and resumed measured only what was left of it."""
+    return [day for day in summary["days_run"] if not day.get("interrupted")]
+
+
 def stages_table(summary: dict) -> str:
-    days = summary["days_run"]
-    rows = [_stage_row("day 1", days[:1])]
-    if len(days) > 1:
-        rows.append(_stage_row("day 2", days[1:2]))
+    days = measured_days(summary)
+    rows = [_stage_row(f"day {day['day']}", [day]) for day in days[:2]]
     if len(days) > 2:
-        rows += [_stage_row(f"days 2-{len(days)}, mean", days[1:]), _stage_row(f"day {len(days)}", days[-1:])]
+        rows += [_stage_row(f"days {days[1]['day']}-{days[-1]['day']}, mean of {len(days) - 1}", days[1:]),
+                 _stage_row(f"day {days[-1]['day']}", days[-1:])]
     return "\n".join([
         "| day | records | ingest s | dbt s | validation s | orchestration s | publish s | report s | end to end s "
         "| peak GB | records/s | DuckDB MB | BI MB |",
@@ -56,7 +60,7 @@ def stages_table(summary: dict) -> str:
 
 def floors_table(summary: dict) -> str:
     rows = []
-    for day in summary["days_run"]:
+    for day in measured_days(summary):
         floors = day["floors"]
         if not floors:
             continue
@@ -74,7 +78,7 @@ def floors_table(summary: dict) -> str:
 
 
 def targets(summary: dict) -> str:
-    days = summary["days_run"]
+    days = measured_days(summary)
     first = days[0]
     floor_days = [day for day in days if day["floors"]]
     lines = [_verdict(f"peak memory {max(peak(d) for d in days):.2f} GB", max(peak(d) for d in days) < PEAK_GB,
@@ -108,5 +112,7 @@ def markdown(summary: dict) -> str:
         f"bank360 bench: {summary['customers']:,} customers, {len(summary['days_run'])} of {summary['days']} days, "
         f"{summary['date']}, {summary['machine']}, Python {summary['python']}, {versions}",
         f"simulate: {simulated['seconds']:.1f} s, peak {simulated['peak_gb']:.2f} GB, {simulated['raw_mb']:,.0f} MB",
+        *[f"day {day['day']} was interrupted and resumed: left out of the tables" for day in summary["days_run"]
+          if day.get("interrupted")],
         stages_table(summary), floors_table(summary) if any(d["floors"] for d in summary["days_run"]) else
         "no floors measured (--floor-days)", targets(summary)])
