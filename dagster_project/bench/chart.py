@@ -3,7 +3,7 @@
     python -m dagster_project.bench.chart RESULT.json... --out-dir docs
 
 writes `bench-by-size.svg` (day one of each bench, by customers) and `bench-by-day.svg` (every day of the
-longest bench at the largest size).
+longest bench at the largest size), and prints the table of every bench side by side.
 """
 
 import argparse
@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from ..report.charts import Series, bars, short
+from . import tables
 
 # The pipeline's stages, stacked in the order they run, with the report's palette.
 STAGES = (("ingest", "#0b4f9c", lambda d: d["ingest"]["seconds"]),
@@ -54,3 +55,4 @@ if __name__ == "__main__":
     (options.out_dir / "bench-by-size.svg").write_text(by_size(summaries))
     longest = max(summaries, key=lambda s: (len(s["days_run"]), s["customers"]))
     (options.out_dir / "bench-by-day.svg").write_text(by_day(longest))
+    print(tables.sizes_table(summaries))

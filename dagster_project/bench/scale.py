@@ -146,6 +146,11 @@ def bench(customers: int, days: int, seed: int, work: Path | None, out: Path | N
         dates = sorted({p.name for p in (work / "extracts" / "raw").glob("*/*") if p.is_dir()})
         results = work / "results.jsonl"
         done = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
+        summary = {"customers": customers, "days": days, "seed": seed, "date": dt.date.today().isoformat(),
+                   "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                              f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3:.0f} GB",
+                   "python": platform.python_version(), "versions": _versions(),
+                   "simulate": simulated, "days_run": done}
         started = work / "day_started"  # the day under way: found on resume, it was interrupted
         for day, date in enumerate(dates, start=1):
             if day <= len(done):
@@ -159,11 +164,8 @@ def bench(customers: int, days: int, seed: int, work: Path | None, out: Path | N
                 file.write(json.dumps(record) + "\n")
             done.append(record)
             print(progress(record), flush=True)
-        summary = {"customers": customers, "days": days, "seed": seed, "date": dt.date.today().isoformat(),
-                   "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                              f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3:.0f} GB",
-                   "python": platform.python_version(), "versions": _versions(),
-                   "simulate": simulated, "days_run": done}
+            if out:  # after every day: a bench of many hours is readable while it runs
+                out.write_text(json.dumps(summary, indent=1))
         if out:
             out.write_text(json.dumps(summary, indent=1))
         return summary

@@ -116,3 +116,27 @@ def markdown(summary: dict) -> str:
           if day.get("interrupted")],
         stages_table(summary), floors_table(summary) if any(d["floors"] for d in summary["days_run"]) else
         "no floors measured (--floor-days)", targets(summary)])
+
+
+def sizes_table(summaries: list[dict]) -> str:
+    """One line per bench: day one, later days and the floor ratios, side by side (docs/performance.md)."""
+    rows = []
+    for summary in sorted(summaries, key=lambda s: (s["customers"], s["days"])):
+        days = measured_days(summary)
+        first, later = days[0], days[1:]
+        floored = [day for day in days if day["floors"]]
+        ingest = " / ".join(f"{d['ingest']['seconds'] / d['floors']['bare_read_seconds']:.0f}x" for d in floored)
+        pandas = " / ".join(f"{d['ingest']['seconds'] / d['floors']['pandas']['seconds']:.1f}x" for d in floored)
+        script = " / ".join(f"{build_work(d) / d['floors']['sql_script']['seconds']:.2f}x" for d in floored)
+        mean_later = f"{mean(end_to_end(d) for d in later) / end_to_end(first):.2f}x" if later else ""
+        worst = f"{max(end_to_end(d) for d in later) / end_to_end(first):.2f}x" if later else ""
+        rows.append(f"| {summary['date']} | {summary['customers']:,} | {len(days)} | {first['raw_mb']:,.0f} | "
+                    f"{first['records']:,} | {end_to_end(first):.0f} s | {max(peak(d) for d in days):.2f} | "
+                    f"{mean_later} | {worst} | {ingest} | {pandas} | {script} | "
+                    f"{days[-1]['sizes_mb']['duckdb']:,.0f} | {days[-1]['sizes_mb']['bi']:,.0f} | "
+                    f"{mean(d['load_average'] for d in days):.1f} |")
+    return "\n".join([
+        "| date | customers | days | raw MB a day | records a day | day one end to end | peak GB "
+        "| later days / day one, mean | worst | ingest / bare read | ingest / pandas | build / SQL script "
+        "| DuckDB MB | BI MB | load average |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows])
