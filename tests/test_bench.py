@@ -50,7 +50,9 @@ def test_every_day_is_measured_stage_by_stage(bench_run):
         assert all(seconds > 0 for seconds in day["build"]["steps"].values())
         assert day["build"]["orchestration"] > 0
         assert day["ingest"]["peak_gb"] > 0.1 and day["build"]["peak_gb"] > 0.1
-        assert day["build"]["slowest"] and day["published_rows"] > 0
+        dbt = day["build"]["dbt"]
+        assert 0 < dbt["elapsed"] < day["build"]["steps"]["dbt"] and dbt["slowest"] and day["published_rows"] > 0
+        assert dbt["node_seconds"]["model"] > 0 and dbt["node_seconds"]["test"] > 0
     first, second = summary["days_run"]
     assert second["sizes_mb"]["staging"] > first["sizes_mb"]["staging"]
     assert second["sizes_mb"]["duckdb"] > first["sizes_mb"]["duckdb"]

@@ -115,7 +115,7 @@ def _day(day: int, date: str, measure_floors: bool, work: Path, env: dict) -> di
         "ingest": _stage(ingest, records),
         "build": _stage(build, records, steps={k: round(v, 2) for k, v in steps.items()},
                         orchestration=round(build.seconds - sum(steps.values()), 2),
-                        slowest=stages.slowest_models(warehouse)),
+                        dbt=stages.dbt_profile(warehouse)),
         "floors": floors,
         "sizes_mb": {"staging": round(stages.megabytes(warehouse / "staging"), 1),
                      "duckdb": round(stages.megabytes(warehouse / settings.DUCKDB_FILE), 1),

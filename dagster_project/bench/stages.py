@@ -32,15 +32,21 @@ def build_steps(warehouse: Path) -> dict[str, float]:
     return seconds
 
 
-def slowest_models(warehouse: Path, top: int = 8) -> list[tuple[str, float]]:
-    """dbt's slowest nodes of the latest build (models and tests), from the run results of both dbt steps."""
-    nodes = []
+def dbt_profile(warehouse: Path, top: int = 8) -> dict:
+    """Where the latest build's dbt time went, from the run results of both dbt steps: dbt's own elapsed time,
+    the node time of models, tests and seeds (summed over dbt's threads), and the slowest nodes."""
+    nodes, elapsed = [], 0.0
     for step in ("staging_models", "warehouse_models"):
         results = warehouse / "dbt" / step / "run_results.json"
         if results.exists():
-            nodes += [(r["unique_id"].split(".", 2)[-1], r["execution_time"])
-                      for r in json.loads(results.read_text())["results"]]
-    return sorted(nodes, key=lambda node: -node[1])[:top]
+            run = json.loads(results.read_text())
+            elapsed += run["elapsed_time"]
+            nodes += [(r["unique_id"], r["execution_time"]) for r in run["results"]]
+    seconds = {kind: round(sum(t for uid, t in nodes if uid.startswith(f"{kind}.")), 2)
+               for kind in ("model", "test", "seed")}
+    slowest = sorted(nodes, key=lambda node: -node[1])[:top]
+    return {"elapsed": round(elapsed, 2), "node_seconds": seconds,
+            "slowest": [(uid.split(".", 2)[-1], round(t, 2)) for uid, t in slowest]}
 
 
 def ingested_records(warehouse: Path, date: str) -> int:
