@@ -7,8 +7,11 @@ model, and a critical model failure stops what is built downstream, reported and
 """
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -302,3 +305,31 @@ def test_a_first_build_after_a_long_backfill_is_validated_and_kept(tmp_path):
                                   warehouse=tmp_path)
     assert outcome.rows[0]["success"] and outcome.rows[0]["partition_key"] == partition
     assert len(list((tmp_path / "gx" / "uncommitted" / "validations").rglob("*.json"))) == 1
+
+
+def _staging_test_scope_rows(warehouse: Path, target: Path) -> int:
+    """Rows a staging dbt test reads: its compiled SQL's filtered relation, counted."""
+    test = "not_null_stg_deposit__balances_acct_no"
+    env = {**os.environ, "BANK360_WAREHOUSE": str(warehouse), "DO_NOT_TRACK": "1"}
+    subprocess.run([sys.executable, "-m", "dbt.cli.main", "compile", "--select", test, "--project-dir",
+                    str(settings.DBT_DIR), "--profiles-dir", str(settings.DBT_DIR), "--target-path", str(target),
+                    "--quiet"], check=True, env=env, capture_output=True, timeout=300)
+    compiled = next(target.rglob(f"{test}.sql")).read_text()
+    scoped = re.search(r"from \((select \* from .*?)\) dbt_subquery", compiled, re.DOTALL).group(1)
+    return query(warehouse, f"select count(*) from ({scoped})")[0][0]
+
+
+def test_staging_tests_read_the_deliveries_the_build_has_not_read_yet(built_bank, tmp_path):
+    # A copy of the built warehouse (its staging views read the same Parquet): the build read everything.
+    shutil.copyfile(built_bank / settings.DUCKDB_FILE, tmp_path / settings.DUCKDB_FILE)
+    assert _staging_test_scope_rows(tmp_path, tmp_path / "first") == 0
+    # As if the latest deposit delivery had arrived since: its rows, and only those, are tested.
+    with duckdb.connect(str(tmp_path / settings.DUCKDB_FILE)) as con:
+        day, delivery = con.execute("""select business_date, delivery from audit.visible_deliveries
+                                       where system = 'deposit' order by business_date desc limit 1""").fetchone()
+        con.execute("delete from intermediate.int_feed_deliveries where source_system = 'deposit' "
+                    "and business_date = ? and delivery = ?", [day, delivery])
+        rows, total = con.execute("""select count(*) filter (where business_date = ? and delivery = ?), count(*)
+                                     from staging.stg_deposit__balances""", [day, delivery]).fetchone()
+    assert 0 < rows < total
+    assert _staging_test_scope_rows(tmp_path, tmp_path / "second") == rows

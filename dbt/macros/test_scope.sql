@@ -5,7 +5,7 @@
     Before the first build everything is unread, and a relation without deliveries (the overrides
     file) is tested whole. -#}
 {% macro default__get_where_subquery(relation) -%}
-    {%- set where = config.get('where', '') -%}
+    {%- set where = config.get('where') or '' -%}
     {%- if '__unread_deliveries__' in where -%}
         {%- set where = where | replace('__unread_deliveries__', unread_delivery_rows(relation)) -%}
     {%- endif -%}
