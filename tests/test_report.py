@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from dagster_project import cli, report, settings
+from dagster_project.report import charts
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags chromium hangs trying to reach Google's servers.
@@ -223,3 +224,8 @@ def test_a_month_without_grading_fails_clearly(bi_warehouse, tmp_path, capsys):
 def test_the_run_can_write_the_latest_months_report(bi_warehouse, tmp_path):
     path = report.write_latest(bi_warehouse, tmp_path)
     assert path == tmp_path / "bank360_report_2026-02.html" and "February 2026" in path.read_text(encoding="utf-8")
+
+
+def test_short_labels_read_as_thousands_millions_and_billions():
+    assert [charts.short(v) for v in (999, 12_345, 300_000, 1_000_000, 2_500_000_000)] == [
+        "999", "12.3k", "300.0k", "1.0m", "2.5bn"]

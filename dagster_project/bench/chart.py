@@ -28,9 +28,10 @@ def _stacked(days: list[dict]) -> list[Series]:
 
 def by_size(summaries: list[dict]) -> str:
     """Day one of each size: does the cost grow with the bank, and where is it fixed cost?"""
-    firsts = sorted((s for s in summaries if s["days_run"]), key=lambda s: s["customers"])
-    # One bar per size: benches of the same size agree on day one, the first of them is drawn.
-    sizes = {s["customers"]: s["days_run"][0] for s in reversed(firsts)}
+    sizes: dict[int, dict] = {}
+    for summary in sorted((s for s in summaries if s["days_run"]), key=lambda s: s["customers"]):
+        # One bar per size: benches of the same size agree on day one, the first of them is drawn.
+        sizes.setdefault(summary["customers"], summary["days_run"][0])
     return bars("bench-by-size", "Day one, seconds by stage, by number of customers",
                 "Wall time of the first day's ingest and build at each size, stacked by stage.",
                 [short(n) for n in sizes], _stacked(list(sizes.values())),

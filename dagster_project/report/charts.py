@@ -28,9 +28,9 @@ def _number(value: float) -> str:
 
 def short(value: float) -> str:
     """An axis or bar label: 1,234 / 12.3k / 4.5m / 1.2bn."""
-    for limit, suffix in ((1e9, "bn"), (1e6, "m"), (1e4, "k")):
+    for limit, unit, suffix in ((1e9, 1e9, "bn"), (1e6, 1e6, "m"), (1e4, 1e3, "k")):
         if abs(value) >= limit:
-            return f"{value / limit:,.1f}{suffix}"
+            return f"{value / unit:,.1f}{suffix}"
     return f"{value:,.0f}"
 
 
