@@ -8,12 +8,14 @@ import pyarrow.parquet as pq
 
 from .. import settings
 
-# The warehouse build's Dagster steps by stage (assets/warehouse.py, expectation_checks.py, serving.py).
-STAGE_OF_STEP = {"staging_models": "dbt", "warehouse_models": "dbt", "staging_expectations": "validation",
+# The warehouse build's Dagster steps by stage (assets/warehouse.py, expectation_checks.py, serving.py);
+# each dbt step keeps its dbt artifacts in <warehouse>/dbt/<step>.
+DBT_STEPS = ("staging_models", "warehouse_models")
+STAGE_OF_STEP = {**dict.fromkeys(DBT_STEPS, "dbt"), "staging_expectations": "validation",
                  "marts_expectations": "validation"}
 
 
-def _stage(step_key: str) -> str:
+def _stage_of(step_key: str) -> str:
     if step_key in STAGE_OF_STEP:
         return STAGE_OF_STEP[step_key]
     return "report" if "report" in step_key else "publish"
@@ -27,7 +29,7 @@ def build_steps(warehouse: Path) -> dict[str, float]:
         run = instance.get_runs(filters=RunsFilter(job_name="warehouse_build"), limit=1)[0]
         seconds: dict[str, float] = {}
         for step in instance.get_run_step_stats(run.run_id):
-            stage = _stage(step.step_key)
+            stage = _stage_of(step.step_key)
             seconds[stage] = seconds.get(stage, 0.0) + step.end_time - step.start_time
     return seconds
 
@@ -36,7 +38,7 @@ def dbt_profile(warehouse: Path, top: int = 8) -> dict:
     """Where the latest build's dbt time went, from the run results of both dbt steps: dbt's own elapsed time,
     the node time of models, tests and seeds (summed over dbt's threads), and the slowest nodes."""
     nodes, elapsed = [], 0.0
-    for step in ("staging_models", "warehouse_models"):
+    for step in DBT_STEPS:
         results = warehouse / "dbt" / step / "run_results.json"
         if results.exists():
             run = json.loads(results.read_text())
