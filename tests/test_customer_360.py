@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 from conftest import query, xref_of
@@ -223,6 +224,31 @@ def _dbt(warehouse: Path, *args: str) -> None:
     env = {**os.environ, "BANK360_WAREHOUSE": str(warehouse), "DO_NOT_TRACK": "1"}
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_the_marts_refuse_nulls_their_contracts_forbid_even_in_tables_built_before(built_bank, tmp_path):
+    copy = tmp_path / "warehouse"
+    shutil.copytree(built_bank, copy)
+    null_row = ("insert into marts.fct_deposit_balance_daily "
+                "select * replace (null as acct_no) from marts.fct_deposit_balance_daily limit 1")
+    with duckdb.connect(str(copy / settings.DUCKDB_FILE)) as con:
+        with pytest.raises(duckdb.ConstraintException, match="fct_deposit_balance_daily.acct_no"):
+            con.execute(null_row)
+        # As if the incremental fact had been created before its contract declared the column not null.
+        con.execute("alter table marts.fct_deposit_balance_daily alter column acct_no drop not null")
+    _dbt(copy, "run", "--select", "fct_deposit_balance_daily")
+    with duckdb.connect(str(copy / settings.DUCKDB_FILE)) as con:
+        with pytest.raises(duckdb.ConstraintException, match="fct_deposit_balance_daily.acct_no"):
+            con.execute(null_row)
+        # Every not-null column of every contract is declared in the table the build left.
+        nullable = {f"{schema}.{table}.{column}" for schema, table, column in con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns where is_nullable = 'YES'"
+        ).fetchall()}
+    manifest = json.loads((copy / "dbt_target" / "manifest.json").read_text())
+    declared = {f"{node['schema']}.{node['alias']}.{name}" for node in manifest["nodes"].values()
+                if node["resource_type"] == "model" for name, column in node["columns"].items()
+                if any(constraint["type"] == "not_null" for constraint in column["constraints"])}
+    assert len(declared) > 80 and not declared & nullable
 
 
 def test_data_dictionary_describes_every_mart_column(built_bank, tmp_path):

@@ -1,5 +1,7 @@
 {#- Each customer's monthly contribution is the sum of its product lines, to the cent
     (the months the latest build recomputed). -#}
+{#- Dagster shows it as a check of the customers' mart, which it reads beside the product lines. -#}
+{{ config(meta={'dagster': {'ref': {'name': 'customer_contribution_monthly'}}}) }}
 {%- set rebuilt = "(select month_start from " ~ ref('int_contribution_months') ~ " where is_rebuilt)" %}
 
 with lines as (
