@@ -9,8 +9,9 @@
         {{ latest_state('stg_deposit__accounts', 'acct_no', 'deposit', 'ACCOUNT') }} -#}
 {% macro latest_state(staging_model, key, system, feed) -%}
 {%- set columns = adapter.get_columns_in_relation(ref(staging_model)) | map(attribute='name') | list -%}
+{%- set feed_deliveries = "source_system = '" ~ system ~ "' and feed = '" ~ feed ~ "'" -%}
 with unread as (
-    {{ unread_deliveries("source_system = '" ~ system ~ "' and feed = '" ~ feed ~ "'") }}
+    {{ unread_deliveries(feed_deliveries) }}
 ),
 
 new_rows as (
@@ -19,6 +20,7 @@ new_rows as (
     inner join unread
         on rows.business_date = unread.business_date
         and rows.delivery = unread.delivery
+    where {{ unread_dates_predicate(feed_deliveries, 'rows.business_date') }}
 ),
 
 sighted as (
@@ -71,4 +73,23 @@ where recency = 1
              {%- if recompute %} or source_system in ('{{ recompute | join("', '") }}'){% endif %})
     {%- endif %}
     group by source_system, business_date, delivery
+{%- endmacro %}
+
+{#- A where-predicate: `date_column` is a business date of unread_deliveries(where). The dates are
+    looked up as the model runs and written in as constants: a filter on constants reaches the
+    Parquet scan under the staging views, which then skips the files of every other date, where a
+    join to the deliveries alone reads every file of the history. Every date on a first build, or
+    when systems are recomputed from all their deliveries. -#}
+{% macro unread_dates_predicate(where, date_column, recompute=[]) -%}
+    {%- if not execute or not is_incremental() or recompute -%}
+        1 = 1
+    {%- else -%}
+        {%- set dates = run_query('select distinct business_date from (' ~ unread_deliveries(where) ~ ') as unread')
+                        .columns[0].values() | sort -%}
+        {%- if dates -%}
+            {{ date_column }} in ({% for day in dates %}cast('{{ day }}' as date){{ ", " if not loop.last }}{% endfor %})
+        {%- else -%}
+            1 = 0
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}

@@ -15,8 +15,10 @@
                       'annual_income', 'relationship_since'] %}
 {%- set recompute = redelivered_systems() %}
 
+{%- set customer_deliveries = 'feed in ' ~ customer_feeds() %}
+
 with new_deliveries as (
-    {{ unread_deliveries('feed in ' ~ customer_feeds(), recompute) }}
+    {{ unread_deliveries(customer_deliveries, recompute) }}
 ),
 
 observed as (
@@ -28,6 +30,7 @@ observed as (
         on records.source_system = new_deliveries.source_system
         and records.business_date = new_deliveries.business_date
         and records.delivery = new_deliveries.delivery
+    where {{ unread_dates_predicate(customer_deliveries, 'records.business_date', recompute) }}
 ),
 
 versions as (
