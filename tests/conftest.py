@@ -15,6 +15,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")  # dbt's usage tracking hangs without
 
 # Expensive fixtures shared by tests: the tests using one run on the same pytest-xdist worker,
 # so it is built once (a session or module fixture is built again on every worker that needs it).
+# Fixtures of several modules are grouped here; a module's own puts its tests in one group (`pytestmark`).
 SHARED_FIXTURES = {"replayed": "messy_warehouses", "built_bank": "messy_warehouses", "batches": "clean_bank",
                    "graded_bank": "graded_bank", "overrides_bank": "overrides_bank", "backup_bank": "backup_bank"}
 

@@ -39,6 +39,9 @@ from dagster_project.ingest.idcheck import (
 from dagster_project.ingest.load import QUARANTINE_SCHEMA
 from dagster_project.ingest.records import id_check_failures
 
+# The tests share the module's ingestion runs: on one pytest-xdist worker, they run once.
+pytestmark = pytest.mark.xdist_group("ingest_parsers")
+
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ["--customers", "400", "--start", "20260129", "--days", "3", "--seed", "7",
        "--redeliver-rate", "0.2", "--late-rate", "0.2", "--unready", "1"]

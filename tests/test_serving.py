@@ -19,6 +19,9 @@ from simbank import simulate
 from dagster_project import runner, serving, settings
 from dagster_project.ingest import manual
 
+# The tests share the module's served bank: on one pytest-xdist worker, it is built once.
+pytestmark = pytest.mark.xdist_group("served_bank")
+
 FIRST, SECOND = "20260130", "20260131"
 
 

@@ -20,6 +20,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+# The tests share the module's simulated banks: on one pytest-xdist worker, each is simulated once.
+pytestmark = pytest.mark.xdist_group("conformance")
+
 try:  # tests may or may not be a package
     from . import spec_reader as sr
 except ImportError:
