@@ -10,11 +10,19 @@ seeds. Not copied: `audit` (quarantined records carry raw personal data), `stagi
 Each dbt exposure (dbt/models/marts/_exposures.yml) becomes a schema of views for its role, and
 `serving.published` says which build the file holds. dbt's descriptions become table and column
 comments, which BI tools show.
+
+A publish starts from a copy of the previous one: the facts, incremental by business date, grow by a
+day while their history is the bulk of the file. A fact's dates whose (business_date, delivery)
+pairs are the same in the warehouse and the previous publish are kept as they were published; the
+others (new, redelivered, purged) are replaced. A fact whose model or published columns changed since
+(`serving.published.fingerprint`), and every other table, is copied whole.
 """
 
 import datetime as dt
+import hashlib
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,15 +72,24 @@ def bi_path(warehouse: Path) -> Path:
     return Path(warehouse) / settings.BI_FILE
 
 
-def publishing_policy(manifest_path: Path) -> tuple[dict, dict, dict]:
-    """From dbt's manifest: the `pii` tag of each masked column ({(table, column): tag}), the
-    descriptions ({table: (description, {column: description})}) and each role's marts ({role: [table]})."""
+@dataclass(frozen=True)
+class Policy:
+    """What dbt's manifest says about publishing each table."""
+    pii: dict[tuple[str, str], str]  # (table, column) -> pii tag of a masked column
+    docs: dict[str, tuple[str, dict[str, str]]]  # table -> (description, {column: description})
+    roles: dict[str, list[str]]  # role -> its marts
+    by_date: dict[str, str]  # table incremental by business date (the facts) -> checksum of its model
+
+
+def publishing_policy(manifest_path: Path) -> Policy:
     manifest = json.loads(Path(manifest_path).read_text())
-    pii, docs = {}, {}
+    pii, docs, by_date = {}, {}, {}
     for node in manifest["nodes"].values():
         if node["resource_type"] not in ("model", "seed") or node["schema"] not in PUBLISHED_SCHEMAS:
             continue
         table = f"{node['schema']}.{node['alias']}"
+        if node["config"].get("materialized") == "incremental" and node["config"].get("unique_key") == "business_date":
+            by_date[table] = node["checksum"]["checksum"]
         columns = node["columns"]
         docs[table] = (node.get("description", ""), {name: col.get("description", "") for name, col in columns.items()})
         for column, col in columns.items():
@@ -85,7 +102,7 @@ def publishing_policy(manifest_path: Path) -> tuple[dict, dict, dict]:
     for exposure in manifest["exposures"].values():
         marts = [manifest["nodes"][n] for n in exposure["depends_on"]["nodes"]]
         roles[exposure["name"]] = sorted(n["alias"] for n in marts if n["schema"] == "marts")
-    return pii, docs, roles
+    return Policy(pii, docs, roles, by_date)
 
 
 def _select_list(table: str, columns: list[str], pii: dict) -> tuple[str, list[str]]:
@@ -111,16 +128,20 @@ def _literal(text: str) -> str:
 def publish(warehouse: Path, manifest_path: Path, run_id: str | None = None) -> Published:
     """Write the BI file from the restricted warehouse and swap it in; the caller makes sure no build is
     writing the warehouse meanwhile (the DuckDB writer pool)."""
-    pii, docs, roles = publishing_policy(manifest_path)
+    policy = publishing_policy(manifest_path)
     target = bi_path(warehouse)
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a publish that was killed
         stale.unlink()
     building = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     published_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    tables, masked = {}, []
+    tables, fingerprints, masked = {}, {}, []
+    if target.is_file():
+        shutil.copyfile(target, building)  # the contents only: the copy is writable
     con = duckdb.connect(str(building))
     try:
+        before = _fingerprints(con)
+        _drop_all_but(con, set(PUBLISHED_SCHEMAS))  # the role views and the record are written again below
         con.execute(f"attach {_literal(str(Path(warehouse) / settings.DUCKDB_FILE))} as restricted (read_only)")
         found = con.execute("""
             select table_schema, table_name, list(column_name order by ordinal_position)
@@ -130,21 +151,30 @@ def publish(warehouse: Path, manifest_path: Path, run_id: str | None = None) -> 
                                  where table_catalog = 'restricted' and table_type = 'BASE TABLE')
             group by all order by all""").fetchall()
         for schema in PUBLISHED_SCHEMAS:
-            con.execute(f"create schema {schema}")
+            con.execute(f"create schema if not exists {schema}")
+        kept = con.execute("select table_schema || '.' || table_name from information_schema.tables "
+                           "where table_catalog = current_database()").fetchall()
+        for (table,) in set(kept) - {(f"{schema}.{name}",) for schema, name, _ in found}:
+            con.execute(f"drop table {table}")  # no longer built
         for schema, name, columns in found:
             table = f"{schema}.{name}"
-            select, masked_here = _select_list(table, columns, pii)
-            created = con.execute(f"create table {table} as select {select} from restricted.{table}")
-            (tables[table],) = created.fetchone()  # a create-as-select answers the rows it wrote
+            select, masked_here = _select_list(table, columns, policy.pii)
+            if table in policy.by_date:
+                fingerprints[table] = hashlib.sha256(f"{policy.by_date[table]}\n{select}".encode()).hexdigest()
+            if fingerprints.get(table) and before.get(table) == fingerprints[table]:
+                tables[table] = _replace_changed_dates(con, table, select)
+            else:
+                created = con.execute(f"create or replace table {table} as select {select} from restricted.{table}")
+                (tables[table],) = created.fetchone()  # a create-as-select answers the rows it wrote
             masked += masked_here
-            description, described = docs.get(table, ("", {}))
+            description, described = policy.docs.get(table, ("", {}))
             _comment(con, table, description, {c: text for c, text in described.items() if c in columns})
         con.execute("detach restricted")
-        for role, marts in roles.items():
+        for role, marts in policy.roles.items():
             con.execute(f"create schema {role}")
             for mart in (m for m in marts if f"marts.{m}" in tables):
                 con.execute(f"create view {role}.{mart} as select * from marts.{mart}")
-        _record(con, published_at, run_id, tables)
+        _record(con, published_at, run_id, tables, fingerprints)
         con.execute("checkpoint")
         con.close()
     except BaseException:
@@ -152,7 +182,42 @@ def publish(warehouse: Path, manifest_path: Path, run_id: str | None = None) -> 
         building.unlink(missing_ok=True)  # the published file stays as it was
         raise
     _swap(building, target)
-    return Published(target, published_at, tables, masked, roles)
+    return Published(target, published_at, tables, masked, policy.roles)
+
+
+def _fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The facts of the previous publish that a publish may add to, with their fingerprints: none
+    when there was no previous publish, or it predates fingerprints."""
+    recorded = con.execute("select 1 from information_schema.columns where table_schema = 'serving' "
+                           "and table_name = 'published' and column_name = 'fingerprint'").fetchall()
+    if not recorded:
+        return {}
+    return dict(con.execute("select table_name, fingerprint from serving.published").fetchall())
+
+
+def _drop_all_but(con: duckdb.DuckDBPyConnection, kept: set[str]) -> None:
+    schemas = con.execute("select schema_name from information_schema.schemata "
+                          "where catalog_name = current_database() and schema_name <> 'main'").fetchall()
+    for (schema,) in schemas:
+        if schema not in kept and schema not in ("information_schema", "pg_catalog"):
+            con.execute(f"drop schema {schema} cascade")
+
+
+def _replace_changed_dates(con: duckdb.DuckDBPyConnection, table: str, select: str) -> int:
+    """Bring a fact of the previous publish level with the warehouse: replace the dates whose
+    (business_date, delivery) pairs differ, keep the rest. Its rows after."""
+    pairs = "select distinct business_date, delivery from {}"
+    ours, theirs = pairs.format(table), pairs.format(f"restricted.{table}")
+    con.execute(f"""create or replace temporary table changed_dates as
+                    select distinct business_date from (({theirs} except {ours}) union all ({ours} except {theirs}))""")
+    con.execute(f"delete from {table} where business_date in (select business_date from changed_dates)")
+    con.execute(f"insert into {table} select {select} from restricted.{table} "
+                "where business_date in (select business_date from changed_dates)")
+    (rows,) = con.execute(f"select count(*) from {table}").fetchone()
+    (expected,) = con.execute(f"select count(*) from restricted.{table}").fetchone()
+    if rows != expected:  # the warehouse's history changed under the same pairs (a restore, say): copy it whole
+        con.execute(f"create or replace table {table} as select {select} from restricted.{table}")
+    return expected
 
 
 def _comment(con: duckdb.DuckDBPyConnection, table: str, description: str, columns: dict[str, str]) -> None:
@@ -164,16 +229,18 @@ def _comment(con: duckdb.DuckDBPyConnection, table: str, description: str, colum
 
 
 def _record(con: duckdb.DuckDBPyConnection, published_at: dt.datetime, run_id: str | None,
-            tables: dict[str, int]) -> None:
+            tables: dict[str, int], fingerprints: dict[str, str]) -> None:
     """`serving.published`: one row per table, with the publish it belongs to, so that a reader can see
     which build it is reading and that the file is whole."""
     con.execute("create schema serving")
     con.execute("""create table serving.published (
-        published_at timestamp not null, run_id varchar, table_name varchar not null, row_count bigint not null)""")
-    con.executemany("insert into serving.published values (?, ?, ?, ?)",
-                    [(published_at, run_id, table, rows) for table, rows in tables.items()])
+        published_at timestamp not null, run_id varchar, table_name varchar not null, row_count bigint not null,
+        fingerprint varchar)""")
+    con.executemany("insert into serving.published values (?, ?, ?, ?, ?)",
+                    [(published_at, run_id, table, rows, fingerprints.get(table)) for table, rows in tables.items()])
     _comment(con, "serving.published", "Which build this file holds: when it was published, by which Dagster "
-             "run, and the rows of each table then.", {})
+             "run, and the rows of each table then.", {"fingerprint": "For a fact published a date at a time: "
+             "its model's checksum and published columns. The next publish adds to the fact only if it is the same."})
 
 
 def _swap(building: Path, target: Path) -> None:

@@ -215,3 +215,55 @@ def test_a_day_without_fx_rates_converts_at_the_latest_rates_before_it(served_ba
     used = query(warehouse, f"""select distinct currency, fx_rate_to_cny from marts.fct_deposit_balance_daily
                                 where business_date = strptime('{SECOND}', '%Y%m%d') and currency <> 'CNY'""")
     assert used and all(rate == before[currency] for currency, rate in used)
+
+
+def test_a_publish_adds_to_the_facts_it_published_and_copies_the_rest_whole(served_bank, tmp_path):
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(served_bank["warehouse"], warehouse)
+    restricted, bi_file = warehouse / settings.DUCKDB_FILE, serving.bi_path(warehouse)
+    manifest = tmp_path / "manifest.json"
+    shutil.copyfile(settings.DBT_DIR / "target" / "manifest.json", manifest)
+    fact, first = "marts.fct_deposit_balance_daily", f"strptime('{FIRST}', '%Y%m%d')"
+
+    def mark_published_rows() -> None:  # a publish that keeps a date keeps its rows as they were published
+        bi_file.chmod(0o644)
+        with duckdb.connect(str(bi_file)) as con:
+            con.execute(f"update {fact} set acct_no = 'KEPT ' || acct_no")
+
+    def published() -> tuple[dict, bool]:
+        """Marked rows, by whether they are of the first date; and whether the fact equals the warehouse's,
+        the marks aside."""
+        with duckdb.connect(str(bi_file), read_only=True) as con:
+            con.execute(f"attach '{restricted}' as restricted (read_only)")
+            marked = dict(con.execute(f"select business_date = {first}, count(*) filter (where acct_no like 'KEPT %') "
+                                      f"from {fact} group by all").fetchall())
+            unmarked = f"select * replace (replace(acct_no, 'KEPT ', '') as acct_no) from {fact}"
+            (differing,) = con.execute(f"""select count(*) from (
+                ({unmarked} except all select * from restricted.{fact})
+                union all (select * from restricted.{fact} except all {unmarked}))""").fetchone()
+        return marked, differing == 0
+
+    # The first date redelivered: its pairs change, the second date's do not.
+    mark_published_rows()
+    with duckdb.connect(str(restricted)) as con:
+        con.execute(f"update {fact} set delivery = delivery + 1, ledger_balance = ledger_balance + 1 "
+                    f"where business_date = {first}")
+    serving.publish(warehouse, manifest)
+    marked, level = published()
+    assert marked[False] > 0 and marked[True] == 0 and level
+
+    # The fact's model changed since: copied whole.
+    mark_published_rows()
+    changed = manifest.read_text().replace(serving.publishing_policy(manifest).by_date[fact], "0" * 64)
+    manifest.write_text(changed)
+    serving.publish(warehouse, manifest)
+    assert published() == ({True: 0, False: 0}, True)
+
+    # Rows gone from a date whose pair did not change (a restore, a hand repair): copied whole.
+    mark_published_rows()
+    with duckdb.connect(str(restricted)) as con:
+        con.execute(f"delete from {fact} where acct_no in (select acct_no from {fact} "
+                    f"where business_date <> {first} order by acct_no limit 2)")
+    serving.publish(warehouse, manifest)
+    assert published() == ({True: 0, False: 0}, True)
+    assert not bi_file.stat().st_mode & 0o222
