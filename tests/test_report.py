@@ -18,9 +18,6 @@ from PIL import Image
 from dagster_project import cli, report, settings
 from dagster_project.report import charts
 
-# The tests share the module's published bank: on one pytest-xdist worker, it is built once.
-pytestmark = pytest.mark.xdist_group("bi_warehouse")
-
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags chromium hangs trying to reach Google's servers.
 BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
