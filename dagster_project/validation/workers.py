@@ -13,16 +13,11 @@ so no reader sees it), a model from a read-only DuckDB connection closed after t
 since an open reader would block the next build's writer.
 """
 
-import ctypes
-import ctypes.util
-import functools
-import gc
 import multiprocessing
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import settings
@@ -66,26 +61,6 @@ def validate_models(duckdb_path: Path, layer: str, models: list[str], *, run_id:
     return [future.result() for future in futures]
 
 
-def _returning_memory(validate_batch):
-    """After each batch, hand the memory its frames held back to the system. A worker otherwise keeps
-    its largest batch's heap while it waits, through the dbt build that runs between the staging and
-    the mart checks: 0.4-0.8 GB a worker at 1,000,000 customers, on top of dbt's own peak."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    trim = getattr(libc, "malloc_trim", None)  # glibc's; other C libraries return freed memory themselves
-
-    @functools.wraps(validate_batch)
-    def validated(*args):
-        try:
-            return validate_batch(*args)
-        finally:
-            gc.collect()
-            pa.default_memory_pool().release_unused()
-            if trim is not None:
-                trim(0)
-    return validated
-
-
-@_returning_memory
 def _validate_source(spec: FeedSpec, suite: dict, path: Path, parameters: dict, partition: str, run_id: str,
                      warehouse: Path) -> Outcome:
     wanted = columns_of(suite)
@@ -95,7 +70,6 @@ def _validate_source(spec: FeedSpec, suite: dict, path: Path, parameters: dict, 
     return validate(suite, frame, parameters, partition=partition, run_id=run_id, warehouse=warehouse)
 
 
-@_returning_memory
 def _validate_model(duckdb_path: Path, layer: str, model: str, suite: dict, run_id: str,
                     warehouse: Path) -> Outcome | None:
     with connect(duckdb_path) as con:
