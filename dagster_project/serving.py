@@ -164,8 +164,7 @@ def publish(warehouse: Path, manifest_path: Path, run_id: str | None = None) -> 
             if fingerprints.get(table) and before.get(table) == fingerprints[table]:
                 tables[table] = _replace_changed_dates(con, table, select)
             else:
-                created = con.execute(f"create or replace table {table} as select {select} from restricted.{table}")
-                (tables[table],) = created.fetchone()  # a create-as-select answers the rows it wrote
+                tables[table] = _copy_whole(con, table, select)
             masked += masked_here
             description, described = policy.docs.get(table, ("", {}))
             _comment(con, table, description, {c: text for c, text in described.items() if c in columns})
@@ -196,11 +195,18 @@ def _fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def _drop_all_but(con: duckdb.DuckDBPyConnection, kept: set[str]) -> None:
-    schemas = con.execute("select schema_name from information_schema.schemata "
-                          "where catalog_name = current_database() and schema_name <> 'main'").fetchall()
+    schemas = con.execute("select schema_name from information_schema.schemata where catalog_name = current_database() "
+                          "and schema_name not in ('main', 'information_schema', 'pg_catalog')").fetchall()
     for (schema,) in schemas:
-        if schema not in kept and schema not in ("information_schema", "pg_catalog"):
+        if schema not in kept:
             con.execute(f"drop schema {schema} cascade")
+
+
+def _copy_whole(con: duckdb.DuckDBPyConnection, table: str, select: str) -> int:
+    """The table as the warehouse has it, masked, replacing the published one; its rows."""
+    created = con.execute(f"create or replace table {table} as select {select} from restricted.{table}")
+    (rows,) = created.fetchone()  # a create-as-select answers the rows it wrote
+    return rows
 
 
 def _replace_changed_dates(con: duckdb.DuckDBPyConnection, table: str, select: str) -> int:
@@ -216,8 +222,8 @@ def _replace_changed_dates(con: duckdb.DuckDBPyConnection, table: str, select: s
     (rows,) = con.execute(f"select count(*) from {table}").fetchone()
     (expected,) = con.execute(f"select count(*) from restricted.{table}").fetchone()
     if rows != expected:  # the warehouse's history changed under the same pairs (a restore, say): copy it whole
-        con.execute(f"create or replace table {table} as select {select} from restricted.{table}")
-    return expected
+        return _copy_whole(con, table, select)
+    return rows
 
 
 def _comment(con: duckdb.DuckDBPyConnection, table: str, description: str, columns: dict[str, str]) -> None:
