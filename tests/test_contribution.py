@@ -262,3 +262,38 @@ def test_the_tier_history_is_kept_and_does_not_depend_on_how_deliveries_arrived(
             assert [r for r in snapshot if r[0] == month] == [r for r in final if r[0] == month], month
             kept += 1
     assert kept, "no snapshot outlived a build: the replay does not exercise the history"
+
+
+# Each customer's total deposit balance per day of each month, counted afresh from the fact.
+DAILY_DEPOSITS = """
+    with daily as (
+        select cast(date_trunc('month', balances.business_date) as date) as month_start, accounts.customer_id,
+               balances.business_date, sum(balances.ledger_balance_cny) as balance_cny
+        from marts.fct_deposit_balance_daily as balances
+        join marts.dim_account as accounts using (account_key)
+        group by all)
+    """
+
+
+def test_deposit_stability_comes_from_running_sums_that_equal_a_recount(replayed, built_bank):
+    """The month-to-date sums stability is derived from are kept from build to build, across late
+    deliveries, redeliveries and customers merged or split, yet equal the sums counted afresh; and
+    stability is one minus the coefficient of variation of the daily totals."""
+    kept_sums = ("select month_start, customer_id, balance_days, balance_sum_cny, balance_squares "
+                 "from intermediate.int_contribution__customer_deposit_sums")
+    recount = DAILY_DEPOSITS + """
+        select month_start, customer_id, count(*), sum(balance_cny), sum(balance_cny * balance_cny) from daily
+        where month_start in (select month_start from intermediate.int_contribution__customer_deposit_sums)
+        group by all"""
+    stability = DAILY_DEPOSITS + """
+        select customers.month_start, customers.customer_id, customers.stability,
+               greatest(0, 1 - stddev_pop(daily.balance_cny) / avg(daily.balance_cny))
+        from intermediate.int_contribution__customers as customers
+        join daily using (month_start, customer_id)
+        group by all having avg(daily.balance_cny) > 0"""
+    for warehouse in (replayed[1], built_bank):
+        kept = query(warehouse, kept_sums)
+        assert kept and sorted(kept) == sorted(query(warehouse, recount)), warehouse
+        checked = query(warehouse, stability)
+        assert checked and all(abs(built - Decimal(str(expected))) <= Decimal("0.0001")
+                               for _, _, built, expected in checked), warehouse

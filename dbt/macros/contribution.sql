@@ -75,3 +75,74 @@
     ) as ranked
     where recency = 1
 {%- endmacro %}
+
+{#- How a build brings a month-to-date running sum over the daily `fact` up to date: one entry per
+    month the build recomputes, {month_start, period_end, read_from}. read_from is the first day the
+    build reads: the day after the last one summed when the model keeps sums of the month and the
+    fact's (business_date, delivery) pairs up to that day are still those summed (the month only
+    gained days); otherwise month_start, and the month is summed whole. The dates are constants,
+    so that a filter on them reaches the fact's scan and skips the other days' row groups. -#}
+{% macro month_to_date_plan(fact) -%}
+    {%- set plan = [] -%}
+    {%- if execute -%}
+        {%- set months = run_query('select month_start, period_end from ' ~ ref('int_contribution_months')
+                                   ~ ' where ' ~ contribution_months() ~ ' order by month_start') -%}
+        {%- for month_start, period_end in months.rows -%}
+            {%- set read_from = [month_start] -%}
+            {%- if is_incremental() -%}
+                {%- set kept = run_query('select max(summed_through), max(summed_days) from ' ~ this
+                                         ~ " where month_start = cast('" ~ month_start ~ "' as date)").rows[0] -%}
+                {%- if kept[0] is not none
+                       and kept[1] == run_query(summed_days_sql(fact, month_start, kept[0])).rows[0][0] -%}
+                    {%- do read_from.append(kept[0] + modules.datetime.timedelta(days=1)) -%}
+                {%- endif -%}
+            {%- endif -%}
+            {%- do plan.append({'month_start': month_start, 'period_end': period_end, 'read_from': read_from[-1]}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(plan) }}
+{%- endmacro %}
+
+{#- The (business_date, delivery) pairs of `fact` from `first_day` to `last_day`, as one text
+    ('2026-01-02:1,2026-01-03:2'): what a running sum records of the days it summed. -#}
+{% macro summed_days_sql(fact, first_day, last_day) -%}
+    select {{ dbt.listagg(dbt.concat(['cast(business_date as ' ~ dbt.type_string() ~ ')', "':'",
+                                      'cast(delivery as ' ~ dbt.type_string() ~ ')']),
+                          "','", 'order by business_date') }}
+    from (
+        select business_date, max(delivery) as delivery
+        from {{ fact }}
+        where business_date between cast('{{ first_day }}' as date) and cast('{{ last_day }}' as date)
+        group by business_date
+    ) as days
+{%- endmacro %}
+
+{#- A where-predicate over the plan of month_to_date_plan: `date_column` falls in one of the ranges
+    `[<from_key>, <to_key>]` (or the day before <to_key> when `before_to`), as constants; 1 = 0 when
+    no entry has such a range. -#}
+{% macro plan_dates_predicate(plan, date_column, from_key, to_key, before_to=false) -%}
+    {%- set ranges = [] -%}
+    {%- for month in plan -%}
+        {%- set last_day = month[to_key] - modules.datetime.timedelta(days=1) if before_to else month[to_key] -%}
+        {%- if month[from_key] <= last_day -%}
+            {%- do ranges.append(date_column ~ " between cast('" ~ month[from_key] ~ "' as date) and cast('"
+                                 ~ last_day ~ "' as date)") -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ '(' ~ ranges | join(' or ') ~ ')' if ranges else '1 = 0' }}
+{%- endmacro %}
+
+{#- A 64-bit hash of `expr` as DECIMAL(20,0): summed over a set of keys, it tells whether the set
+    changed, without sorting it (an ordered text aggregate costs seconds at a million customers).
+    Each engine compares only its own hashes. -#}
+{% macro key_hash(expr) -%}
+    {{ return(adapter.dispatch('key_hash', 'bank360')(expr)) }}
+{%- endmacro %}
+
+{% macro default__key_hash(expr) -%}
+    cast(xxhash64({{ expr }}) as decimal(20,0))
+{%- endmacro %}
+
+{% macro duckdb__key_hash(expr) -%}
+    cast(hash({{ expr }}) as decimal(20,0))
+{%- endmacro %}

@@ -25,24 +25,19 @@ holdings as (
 ),
 
 {#- Stability: one minus the coefficient of variation of the customer's total deposit balance
-    over the days of the month. -#}
-daily_deposits as (
-    select months.month_start, dim_account.customer_id, balances.business_date,
-           sum(balances.ledger_balance_cny) as balance_cny
-    from {{ ref('fct_deposit_balance_daily') }} as balances
-    inner join months on balances.business_date between months.month_start and months.period_end
-    inner join {{ ref('dim_account') }} as dim_account on balances.account_key = dim_account.account_key
-    group by months.month_start, dim_account.customer_id, balances.business_date
-),
-
+    over the days of the month, from the month-to-date sums (n days, sum s, sum of squares q):
+    standard deviation / mean = sqrt(n q - s^2) / s. -#}
 stability as (
     select
         month_start,
         customer_id,
-        case when avg(balance_cny) > 0
-             then greatest(0, 1 - stddev_pop(balance_cny) / avg(balance_cny)) end as stability
-    from daily_deposits
-    group by month_start, customer_id
+        case when s > 0 then greatest(0, 1 - sqrt(greatest(n * q - s * s, 0)) / s) end as stability
+    from (
+        select month_start, customer_id, cast(balance_days as double) as n, cast(balance_sum_cny as double) as s,
+               cast(balance_squares as double) as q
+        from {{ ref('int_contribution__customer_deposit_sums') }}
+        where {{ contribution_months() }}
+    ) as sums
 )
 
 select
