@@ -81,46 +81,60 @@
     build reads: the day after the last one summed when the model keeps sums of the month and the
     fact's (business_date, delivery) pairs up to that day are still those summed (the month only
     gained days); otherwise month_start, and the month is summed whole. The dates are constants,
-    so that a filter on them reaches the fact's scan and skips the other days' row groups. -#}
+    so that a filter on them reaches the fact's scan and skips the other days' row groups.
+    none on a first build or a full refresh: every month is summed whole. -#}
 {% macro month_to_date_plan(fact) -%}
-    {%- set plan = [] -%}
-    {%- if execute -%}
-        {%- set months = run_query('select month_start, period_end from ' ~ ref('int_contribution_months')
-                                   ~ ' where ' ~ contribution_months() ~ ' order by month_start') -%}
-        {%- for month_start, period_end in months.rows -%}
-            {%- set read_from = [month_start] -%}
-            {%- if is_incremental() -%}
-                {%- set kept = run_query('select max(summed_through), max(summed_days) from ' ~ this
-                                         ~ " where month_start = cast('" ~ month_start ~ "' as date)").rows[0] -%}
-                {%- if kept[0] is not none
-                       and kept[1] == run_query(summed_days_sql(fact, month_start, kept[0])).rows[0][0] -%}
-                    {%- do read_from.append(kept[0] + modules.datetime.timedelta(days=1)) -%}
-                {%- endif -%}
-            {%- endif -%}
-            {%- do plan.append({'month_start': month_start, 'period_end': period_end, 'read_from': read_from[-1]}) -%}
-        {%- endfor -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(none) }}
     {%- endif -%}
+    {%- set plan = [] -%}
+    {%- set months = run_query('select month_start, period_end from ' ~ ref('int_contribution_months')
+                               ~ ' where ' ~ contribution_months() ~ ' order by month_start') -%}
+    {%- for month_start, period_end in months.rows -%}
+        {%- set read_from = [month_start] -%}
+        {%- set kept = run_query('select max(summed_through), max(summed_days) from ' ~ this
+                                 ~ " where month_start = cast('" ~ month_start ~ "' as date)").rows[0] -%}
+        {%- if kept[0] is not none -%}
+            {%- set month = "select cast('" ~ month_start ~ "' as date) as month_start, cast('" ~ kept[0]
+                            ~ "' as date) as period_end" -%}
+            {%- set days = run_query(summed_days_sql(fact, month, "business_date between cast('" ~ month_start
+                                                     ~ "' as date) and cast('" ~ kept[0] ~ "' as date)")).rows -%}
+            {%- if days and days[0][1] == kept[1] -%}
+                {%- do read_from.append(kept[0] + modules.datetime.timedelta(days=1)) -%}
+            {%- endif -%}
+        {%- endif -%}
+        {%- do plan.append({'month_start': month_start, 'period_end': period_end, 'read_from': read_from[-1]}) -%}
+    {%- endfor -%}
     {{ return(plan) }}
 {%- endmacro %}
 
-{#- The (business_date, delivery) pairs of `fact` from `first_day` to `last_day`, as one text
-    ('2026-01-02:1,2026-01-03:2'): what a running sum records of the days it summed. -#}
-{% macro summed_days_sql(fact, first_day, last_day) -%}
-    select {{ dbt.listagg(dbt.concat(['cast(business_date as ' ~ dbt.type_string() ~ ')', "':'",
-                                      'cast(delivery as ' ~ dbt.type_string() ~ ')']),
-                          "','", 'order by business_date') }}
+{#- The (business_date, delivery) pairs of `fact` in each month of `months` (a query of month_start
+    and period_end), as one text per month ('2026-01-02:1,2026-01-03:2'): what a running sum records
+    of the days it summed. `where` limits the fact's scan to those months' days. -#}
+{% macro summed_days_sql(fact, months, where) -%}
+    select
+        months.month_start,
+        {{ dbt.listagg(dbt.concat(['cast(days.business_date as ' ~ dbt.type_string() ~ ')', "':'",
+                                   'cast(days.delivery as ' ~ dbt.type_string() ~ ')']),
+                       "','", 'order by days.business_date') }} as summed_days
     from (
         select business_date, max(delivery) as delivery
         from {{ fact }}
-        where business_date between cast('{{ first_day }}' as date) and cast('{{ last_day }}' as date)
+        where {{ where }}
         group by business_date
     ) as days
+    inner join ({{ months }}) as months on days.business_date between months.month_start and months.period_end
+    group by months.month_start
 {%- endmacro %}
 
-{#- A where-predicate over the plan of month_to_date_plan: `date_column` falls in one of the ranges
-    `[<from_key>, <to_key>]` (or the day before <to_key> when `before_to`), as constants; 1 = 0 when
-    no entry has such a range. -#}
-{% macro plan_dates_predicate(plan, date_column, from_key, to_key, before_to=false) -%}
+{#- A where-predicate over a month_to_date_plan: `date_column` falls in one of the ranges
+    [<from_key>, <to_key>] of its entries (or up to the day before <to_key> when `before_to`), as
+    constants; 1 = 0 when no entry has such a range. `whole_plan` is the predicate for a plan of
+    none (every month summed whole). -#}
+{% macro plan_dates_predicate(plan, date_column, from_key, to_key, before_to=false, whole_plan='1 = 1') -%}
+    {%- if plan is none -%}
+        {{ return(whole_plan) }}
+    {%- endif -%}
     {%- set ranges = [] -%}
     {%- for month in plan -%}
         {%- set last_day = month[to_key] - modules.datetime.timedelta(days=1) if before_to else month[to_key] -%}
@@ -129,7 +143,7 @@
                                  ~ last_day ~ "' as date)") -%}
         {%- endif -%}
     {%- endfor -%}
-    {{ '(' ~ ranges | join(' or ') ~ ')' if ranges else '1 = 0' }}
+    {{ return('(' ~ ranges | join(' or ') ~ ')' if ranges else '1 = 0') }}
 {%- endmacro %}
 
 {#- A 64-bit hash of `expr` as DECIMAL(20,0): summed over a set of keys, it tells whether the set

@@ -11,12 +11,16 @@
 {%- set plan = month_to_date_plan(fact) %}
 
 with plan as (
+    {%- if plan is none %}
+    select month_start, month_start as read_from, period_end from {{ ref('int_contribution_months') }}
+    {%- else %}
     {%- for month in plan %}
     select cast('{{ month.month_start }}' as date) as month_start, cast('{{ month.read_from }}' as date) as read_from,
            cast('{{ month.period_end }}' as date) as period_end
     union all
     {%- endfor %}
     select month_start, month_start, period_end from {{ ref('int_contribution_months') }} where 1 = 0
+    {%- endif %}
 ),
 
 accounts as (
@@ -74,7 +78,8 @@ balances as (
         on balances.account_key = resummed.account_key
         and balances.business_date >= resummed.month_start
         and balances.business_date < resummed.read_from
-    where {{ plan_dates_predicate(plan, 'balances.business_date', 'month_start', 'read_from', before_to=true) }}
+    where {{ plan_dates_predicate(plan, 'balances.business_date', 'month_start', 'read_from', before_to=true,
+                                  whole_plan='1 = 0') }}
 ),
 
 daily as (
@@ -99,12 +104,8 @@ sums as (
 
 {#- The days each month's sums now cover, recorded for the next build's plan. -#}
 summed_days as (
-    {%- for month in plan %}
-    select cast('{{ month.month_start }}' as date) as month_start,
-           ({{ summed_days_sql(fact, month.month_start, month.period_end) }}) as summed_days
-    union all
-    {%- endfor %}
-    select month_start, cast(null as {{ dbt.type_string() }}) from plan where 1 = 0
+    {{ summed_days_sql(fact, 'select * from plan', plan_dates_predicate(plan, 'business_date', 'month_start',
+                                                                         'period_end')) }}
 ),
 
 totals as (
