@@ -11,7 +11,7 @@ export DO_NOT_TRACK := 1
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,spark]"
 	touch $(STAMP)
 
 # Main job on the embedded default (DuckDB under warehouse/): simulate a sample bank into

@@ -75,7 +75,7 @@ def _run(args) -> int:
         raise UsageError(f"--raw {args.raw} is not a directory")
     day = args.date.astype(object) if args.date is not None else None
     summary = runner.run(args.raw, args.warehouse, date=day, everything=args.all, build=not args.load_only,
-                         load=not args.build_only)
+                         load=not args.build_only, engine=args.engine)
     print(runner.report(summary))
     return summary.exit_status()
 
@@ -191,6 +191,9 @@ def parser() -> argparse.ArgumentParser:
                        help="load deliveries into staging and audit Parquet, but do not rebuild the DuckDB file")
     stage.add_argument("--build-only", action="store_true",
                        help="rebuild the DuckDB file from what is loaded, without loading anything")
+    run.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                     help="build the models on DuckDB (default) or on a local Spark session, whose tables go to "
+                          "<warehouse>/spark (docs/scale-out.md)")
     run.set_defaults(handler=_run)
 
     customer = commands.add_parser("customer", help="show the whole customer behind any customer code")

@@ -19,16 +19,23 @@ from .automation import (
     overrides_job,
     schedules,
     warehouse_build,
+    warehouse_build_spark,
 )
 from .resources import default_landing
+
+
+def dbt_cli(target: str = "duckdb") -> DbtCliResource:
+    """dbt on one of the profile's targets (dbt/profiles.yml): duckdb, or spark."""
+    # The dbt installed beside this Python, whether or not its environment is activated.
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt"),
+                          target=target)
+
 
 defs = Definitions(
     assets=[*delivery_assets.values(), credit_overrides, staging_models, warehouse_models, bank360_bi, monthly_report],
     asset_checks=[staging_expectations, marts_expectations],
-    jobs=[*ingest_jobs.values(), overrides_job, warehouse_build],
+    jobs=[*ingest_jobs.values(), overrides_job, warehouse_build, warehouse_build_spark],
     sensors=[new_deliveries, overrides_changed, build_after_load],
     schedules=schedules,
-    resources={"landing": default_landing(), "dbt": DbtCliResource(
-        # The dbt installed beside this Python, whether or not its environment is activated.
-        project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))},
+    resources={"landing": default_landing(), "dbt": dbt_cli()},
 )

@@ -4,14 +4,16 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from . import settings
+from . import settings, spark_tables
 
 
 class Landing(ConfigurableResource):
-    """The landing zone and the warehouse directory the loads write into."""
+    """The landing zone and the warehouse directory the loads write into, and the engine the models
+    are built on: DuckDB (the warehouse's own file) or Spark (its tables under warehouse/spark)."""
 
     raw_dir: str
     warehouse_dir: str
+    engine: str = "duckdb"
 
     @property
     def raw(self) -> Path:
@@ -23,6 +25,10 @@ class Landing(ConfigurableResource):
 
     @property
     def duckdb_path(self) -> Path:
+        """The DuckDB file the build's tables are read from: the warehouse itself, or the views over
+        Spark's tables (spark_tables.py)."""
+        if self.engine == "spark":
+            return spark_tables.spark_dir(self.warehouse) / spark_tables.VIEWS_FILE
         return self.warehouse / settings.DUCKDB_FILE
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from . import report as monthly_report
-from . import serving, settings, validation
+from . import serving, settings, spark_tables, validation
 from .ingest import find_deliveries, ledger, manual, pending_folders
 from .ingest.manifest import DeliveryFolder
 
@@ -97,18 +97,20 @@ def select(raw: Path, warehouse: Path, date: dt.date | None, everything: bool) -
 
 
 def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: bool = False,
-        build: bool = True, load: bool = True) -> Summary:
+        build: bool = True, load: bool = True, engine: str = "duckdb") -> Summary:
     """Load the selected deliveries, then (unless told not to) rebuild the warehouse if anything changed.
 
     load=False only builds, whether or not anything changed (after a change of a seed, say).
+    engine="spark" builds the same models on Spark (docs/scale-out.md), and publishes nothing.
     """
     from .assets.ingestion import partition_key
-    from .definitions import defs
+    from .definitions import dbt_cli, defs
     from .resources import Landing
 
     raw, warehouse = raw.resolve(), warehouse.resolve()
     validation.workers.start()  # their imports overlap the first delivery's parsing
-    resources = {"landing": Landing(raw_dir=str(raw), warehouse_dir=str(warehouse))}
+    landing = Landing(raw_dir=str(raw), warehouse_dir=str(warehouse), engine=engine)
+    resources = {"landing": landing, "dbt": dbt_cli(engine)}
     summary = Summary(unready=pending_folders(raw), raw=raw, warehouse=warehouse)
     run_started = dt.datetime.now(dt.UTC)
     with instance_for(warehouse) as instance:
@@ -132,15 +134,18 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
             _receive_overrides(summary, raw, warehouse, defs.resolve_job_def("ingest_credit_overrides"), instance,
                                resources)
         # A rejected overrides file changes nothing the models read: no build for it.
-        stale = summary.loads or summary.overrides_loaded or not load or not (warehouse / settings.DUCKDB_FILE).exists()
+        stale = summary.loads or summary.overrides_loaded or not load or not landing.duckdb_path.exists()
         # Held deliveries are invisible to the build: it reads the rest.
         if build and stale and ledger.newest_commits(warehouse):
-            build = defs.resolve_job_def("warehouse_build").execute_in_process(
+            job = "warehouse_build" if engine == "duckdb" else f"warehouse_build_{engine}"
+            build = defs.resolve_job_def(job).execute_in_process(
                 instance=instance, resources=resources, raise_on_error=False, run_config=QUIET)
             summary.expectations_failed += _failed_expectations(warehouse, build.run_id)
             if not build.success:
                 summary.failed_runs.append(f"warehouse build: run {build.run_id} failed")
-            summary.override_rejections = _override_rejections(warehouse)
+            if engine == "spark":  # the views over what the build wrote, for whatever reads it next
+                spark_tables.write_views(warehouse)
+            summary.override_rejections = _override_rejections(landing.duckdb_path)
             bi_file = serving.bi_path(warehouse)
             summary.published = bi_file.is_file() and bi_file.stat().st_mtime >= run_started.timestamp()
         if load and (warehouse / "gx").is_dir():
@@ -160,11 +165,13 @@ def _receive_overrides(summary: Summary, raw: Path, warehouse: Path, job, instan
     summary.overrides_received = summary.overrides != before
 
 
-def _override_rejections(warehouse: Path) -> list[dict]:
+def _override_rejections(duckdb_path: Path) -> list[dict]:
     """The overrides of the newest file that do not apply at the latest grading date for a reason the
     officers must hear of (a failed check, expired, too far from the system grade), read-only from the
-    DuckDB file. Rows withdrawn from the file are not listed: removing them was the officers' own doing."""
-    with validation.connect(warehouse / settings.DUCKDB_FILE) as con:
+    build's DuckDB file. Rows withdrawn from the file are not listed: removing them was the officers' own doing."""
+    if not duckdb_path.exists():  # a Spark build that failed before writing any table
+        return []
+    with validation.connect(duckdb_path) as con:
         built = con.execute("select 1 from information_schema.tables where table_schema = 'marts' "
                             "and table_name = 'credit_override_log'").fetchone()
         if not built:  # the build failed before it

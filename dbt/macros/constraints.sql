@@ -38,6 +38,13 @@
       and table_schema || '.' || table_name in ('{{ tables | join("', '") }}')
 {% endmacro %}
 
+{#- Spark's Parquet tables have no information_schema and cannot enforce not null: nothing to declare
+    (the contract still checks the columns' names and types). -#}
+{% macro spark__nullable_columns_sql(tables) %}
+    select cast(null as string) as table_schema, cast(null as string) as table_name, cast(null as string) as column_name
+    where false
+{% endmacro %}
+
 {% macro set_not_null_sql(table, column) %}
     {{- return(adapter.dispatch('set_not_null_sql')(table, column)) -}}
 {% endmacro %}

@@ -52,7 +52,7 @@
 {% macro forget_redelivered_systems() -%}
     {%- set systems = redelivered_systems() -%}
     {%- if systems -%}
-        delete from {{ this }} where source_system in ('{{ systems | join("', '") }}')
+        {{ delete_where(this, "source_system in ('" ~ (systems | join("', '")) ~ "')") }}
     {%- endif -%}
 {%- endmacro %}
 

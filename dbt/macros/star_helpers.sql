@@ -29,6 +29,17 @@
     end
 {%- endmacro %}
 
+{#- numerator / denominator in CNY, rounded half away from zero to the cent, for an amount divided
+    by a positive count (an average over days). As star_ratio_half_up: the quotient whose floor is
+    taken is an integer at a tie, so DuckDB's floating-point division and Spark's decimal division
+    give the same cent. -#}
+{% macro star_money_ratio(numerator, denominator) -%}
+    cast(
+        case when {{ numerator }} < 0 then -1 else 1 end
+        * floor((200 * abs({{ numerator }}) + {{ denominator }}) / (2 * {{ denominator }})) / 100
+        as decimal(18,2))
+{%- endmacro %}
+
 {#- The mortgage system's rate_type (FIXED, LPR_FLOAT) as a dim_product code. -#}
 {% macro star_mortgage_product_code(rate_type) -%}
     ('MORTGAGE_' || {{ rate_type }})

@@ -52,7 +52,6 @@
     visible delivery of that date (superseded, or the date no longer visible at all). -#}
 {% macro star_purge_superseded(feed) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where business_date in ({{ star_unmatched_dates(this, feed) }})
+        {{ delete_where(this, 'business_date in (' ~ star_unmatched_dates(this, feed) ~ ')') }}
     {%- endif -%}
 {%- endmacro %}

@@ -31,7 +31,7 @@ deposits as (
     select
         months.month_start,
         accounts.account_key,
-        {{ star_money('deposit_days.balance_sum_cny / months.deposit_days') }} as average_balance_cny,
+        {{ star_money_ratio('deposit_days.balance_sum_cny', 'months.deposit_days') }} as average_balance_cny,
         accounts.interest_rate as customer_rate_pct,
         ftp.ftp_rate_pct,
         cast(0 as decimal(18,2)) as expected_loss_base_cny,
@@ -62,10 +62,10 @@ loans as (
     select
         months.month_start,
         accounts.account_key,
-        {{ star_money('loan_days.balance_sum_cny / months.loan_days') }} as average_balance_cny,
+        {{ star_money_ratio('loan_days.balance_sum_cny', 'months.loan_days') }} as average_balance_cny,
         accounts.interest_rate as customer_rate_pct,
         ftp.ftp_rate_pct,
-        {{ star_money('loan_days.expected_loss_base_sum_cny / months.loan_days') }} as expected_loss_base_cny,
+        {{ star_money_ratio('loan_days.expected_loss_base_sum_cny', 'months.loan_days') }} as expected_loss_base_cny,
         lgd.lgd
     from loan_days
     inner join months on loan_days.month_start = months.month_start

@@ -14,7 +14,7 @@ with customers as (
 select
     month_start,
     cast(ceiling(100.0 * position / customers) as integer) as customer_percentile,
-    max(position) as customers,
+    cast(max(position) as bigint) as customers,
     cast(round(max(position) * 1.0 / max(customers), 6) as decimal(9,6)) as customer_share,
     cast(coalesce(max(cumulative_share), 0) as decimal(9,6)) as contribution_share
 from customers

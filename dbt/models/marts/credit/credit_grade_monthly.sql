@@ -142,7 +142,7 @@ select
     limits.characteristic_grade,
     limits.recommended_limit_cny,
     limit_bands.limit_band,
-    limit_bands.limit_band || cast(limits.characteristic_grade as varchar) as xay,
+    limit_bands.limit_band || cast(limits.characteristic_grade as string) as xay,
     limits.exposure_cny,
     limits.loan_exposure_cny,
     limits.mortgage_exposure_cny,

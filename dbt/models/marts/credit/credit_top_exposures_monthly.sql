@@ -30,7 +30,7 @@ select
     as_of_date,
     branch_code,
     list,
-    list_rank,
+    cast(list_rank as bigint) as list_rank,
     customer_id,
     rm_id,
     exposure_cny,
