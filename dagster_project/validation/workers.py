@@ -35,7 +35,7 @@ def _pool() -> ProcessPoolExecutor:
     with _lock:
         if _workers is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["great_expectations", __name__])
+            context.set_forkserver_preload([__name__, "great_expectations"])  # the package's warning filters first
             _workers = ProcessPoolExecutor(settings.validation_workers(), mp_context=context)
         return _workers
 
