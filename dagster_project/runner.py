@@ -261,6 +261,9 @@ def _where_everything_is(summary: Summary) -> list[str]:
                      f"{reports[-1]}")
     if summary.data_docs is not None:
         lines.append(f"  data docs (every validation, HTML): {summary.data_docs}")
+    spark_views = spark_tables.spark_dir(warehouse) / spark_tables.VIEWS_FILE
+    if spark_views.is_file():
+        lines.append(f"  the Spark build's tables (Parquet; DuckDB views over them, restricted): {spark_views}")
     lines += [f"  Dagster UI: BANK360_RAW={summary.raw} BANK360_WAREHOUSE={warehouse} "
               f"DAGSTER_HOME={warehouse / 'dagster'} {dagster} dev -m dagster_project.definitions",
               f"  restricted warehouse (raw personal data, audit trail; data engineers only): "
