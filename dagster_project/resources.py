@@ -28,7 +28,7 @@ class Landing(ConfigurableResource):
         """The DuckDB file the build's tables are read from: the warehouse itself, or the views over
         Spark's tables (spark_tables.py)."""
         if self.engine == "spark":
-            return spark_tables.spark_dir(self.warehouse) / spark_tables.VIEWS_FILE
+            return spark_tables.views_path(self.warehouse)
         return self.warehouse / settings.DUCKDB_FILE
 
 

@@ -143,8 +143,6 @@ def run(raw: Path, warehouse: Path, date: dt.date | None = None, everything: boo
             summary.expectations_failed += _failed_expectations(warehouse, build.run_id)
             if not build.success:
                 summary.failed_runs.append(f"warehouse build: run {build.run_id} failed")
-            if engine == "spark":  # the views over what the build wrote, for whatever reads it next
-                spark_tables.write_views(warehouse)
             summary.override_rejections = _override_rejections(landing.duckdb_path)
             bi_file = serving.bi_path(warehouse)
             summary.published = bi_file.is_file() and bi_file.stat().st_mtime >= run_started.timestamp()
@@ -261,7 +259,7 @@ def _where_everything_is(summary: Summary) -> list[str]:
                      f"{reports[-1]}")
     if summary.data_docs is not None:
         lines.append(f"  data docs (every validation, HTML): {summary.data_docs}")
-    spark_views = spark_tables.spark_dir(warehouse) / spark_tables.VIEWS_FILE
+    spark_views = spark_tables.views_path(warehouse)
     if spark_views.is_file():
         lines.append(f"  the Spark build's tables (Parquet; DuckDB views over them, restricted): {spark_views}")
     lines += [f"  Dagster UI: BANK360_RAW={summary.raw} BANK360_WAREHOUSE={warehouse} "

@@ -13,12 +13,15 @@ import duckdb
 
 from . import settings
 
-VIEWS_FILE = "bank360_spark.duckdb"
-
 
 def spark_dir(warehouse: Path) -> Path:
     """Spark's own folder in the warehouse: its tables, its metastore."""
     return Path(warehouse).resolve() / "spark"
+
+
+def views_path(warehouse: Path) -> Path:
+    """The DuckDB file of views over the Spark build's tables."""
+    return spark_dir(warehouse) / "bank360_spark.duckdb"
 
 
 def table_paths(warehouse: Path) -> dict[str, Path]:
@@ -50,7 +53,7 @@ def _contract_columns(schema: str, table: str) -> list[tuple[str, str]]:
 
 def write_views(warehouse: Path) -> Path:
     """(Re)write the views file over the Spark build's tables; returns its path."""
-    path = spark_dir(warehouse) / VIEWS_FILE
+    path = views_path(warehouse)
     path.unlink(missing_ok=True)
     with duckdb.connect(str(path)) as con:
         for name, folder in table_paths(warehouse).items():

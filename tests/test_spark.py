@@ -59,7 +59,7 @@ def test_spark_builds_every_mart_as_duckdb_does(banks):
     assert summaries["duckdb"].published and not summaries["spark"].published
     with duckdb.connect() as con:
         con.execute(f"attach '{root / 'duckdb' / settings.DUCKDB_FILE}' as duck (read_only)")
-        con.execute(f"attach '{spark_tables.spark_dir(root / 'spark') / spark_tables.VIEWS_FILE}' as spark (read_only)")
+        con.execute(f"attach '{spark_tables.views_path(root / 'spark')}' as spark (read_only)")
         marts = [t for (t,) in con.execute("select table_name from duckdb_tables() where database_name = 'duck' "
                                            "and schema_name = 'marts' order by 1").fetchall()]
         assert len(marts) > 25

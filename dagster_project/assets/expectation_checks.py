@@ -15,7 +15,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from .. import settings, spark_tables, validation
+from .. import settings, validation
 from ..resources import Landing
 
 
@@ -44,8 +44,6 @@ def layer_checks(layer: str):
         outcomes = dict.fromkeys(models)
         # Off: no batch is even read, so that the benchmark's floor carries none of validation's cost.
         if settings.validation_enabled():
-            if landing.engine == "spark":
-                spark_tables.write_views(landing.warehouse)
             validated = validation.validate_models(landing.duckdb_path, layer, models, run_id=context.run.run_id,
                                                    warehouse=landing.warehouse)
             outcomes |= zip(models, validated, strict=True)

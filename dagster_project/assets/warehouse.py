@@ -13,7 +13,7 @@ import os
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
-from .. import settings, validation
+from .. import settings, spark_tables, validation
 from ..filelock import exclusive, warehouse_lock
 from ..ingest import ledger, manual
 from ..resources import Landing
@@ -68,7 +68,11 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, landing: Landing
         # by each build: dbt's partial parse then carries over from run to run, and warehouses built
         # side by side (test workers, a second environment) never share a folder.
         target = landing.warehouse / "dbt" / step
-        yield from dbt.cli(["build"], context=context, target_path=target).stream()
+        try:
+            yield from dbt.cli(["build"], context=context, target_path=target).stream()
+        finally:
+            if landing.engine == "spark":  # what reads a Spark build reads these views of the tables it wrote
+                spark_tables.write_views(landing.warehouse)
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, select=STAGING, name="staging_models", pool=settings.DUCKDB_POOL)
